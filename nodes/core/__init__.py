@@ -1,0 +1,1 @@
+"""Pure logic of Seed Number: no ComfyUI import anywhere below this package."""

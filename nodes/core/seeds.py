@@ -1,0 +1,93 @@
+"""Seeds: ranges, coercion, private random draws and the increment/decrement counter.
+
+Nothing here touches the global ``random`` or torch RNG state: random seeds come from the
+operating system (``secrets``), so no other node's ``random.seed()`` or ``torch.manual_seed()``
+can make them repeat.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+NODE_ID = "SeedSource|SeedNumber"
+MAX_SEED = 2**53 - 1
+"""Largest seed: the largest integer a browser holds exactly."""
+IDEOGRAM_MAX_SEED = 2_147_483_647
+"""Ideogram's seed range is 0 … 2,147,483,647."""
+
+MODES = ("fixed", "random", "increment", "decrement")
+DEFAULT_MODE = "random"
+BATCH_SEEDS = ("shared", "per image")
+DEFAULT_BATCH_SEEDS = "shared"
+
+_STEP = {"increment": 1, "decrement": -1}
+
+
+def draw_random_seed(ideogram_range: bool = False) -> int:
+    """A fresh random seed from the OS entropy pool (never the global RNGs)."""
+    upper = IDEOGRAM_MAX_SEED if ideogram_range else MAX_SEED
+    return secrets.randbelow(upper + 1)
+
+
+def coerce_seed(value: Any) -> int | None:
+    """The seed ComfyUI's validation would accept for ``value``, or None when it would refuse it.
+
+    ComfyUI converts INT inputs with ``int(value)`` before range checks, so ``"12"`` is 12 and
+    ``1.5`` is 1; a value that does not convert, or lands outside 0 … MAX_SEED, is invalid.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, list | dict | tuple):
+        return None
+    try:
+        seed = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seed if 0 <= seed <= MAX_SEED else None
+
+
+def is_link(value: Any) -> bool:
+    """True for an API-format link ``[node_id, output_index]``."""
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[1], int)
+
+
+def step_seed(seed: int, delta: int) -> int:
+    """``seed + delta`` wrapped into 0 … MAX_SEED."""
+    return (seed + delta) % (MAX_SEED + 1)
+
+
+class SeedCounter:
+    """Remembers the last seed each (client, node, base seed) used, for increment/decrement.
+
+    The first queueing of a base seed uses the base itself (as ComfyUI's own
+    "control after generate" does); each later one steps from the last used seed. A changed base
+    seed starts over. Bounded: the oldest keys are forgotten past ``max_keys``.
+    """
+
+    def __init__(self, max_keys: int = 4096) -> None:
+        self._last: OrderedDict[Hashable, int] = OrderedDict()
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+
+    def next(self, key: Hashable, base: int, mode: str) -> int:
+        """The seed to use now for ``key`` in ``mode`` (``increment`` or ``decrement``)."""
+        delta = _STEP[mode]
+        with self._lock:
+            last = self._last.pop(key, None)
+            seed = base if last is None else step_seed(last, delta)
+            self._last[key] = seed
+            while len(self._last) > self._max_keys:
+                self._last.popitem(last=False)
+            return seed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._last.clear()
+
+    def __len__(self) -> int:
+        return len(self._last)

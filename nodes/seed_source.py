@@ -1,0 +1,111 @@
+"""Seed Source (``SeedSource|SeedNumber``): the seed a generation starts from, shown as used."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .core.noise import SeedNoise
+from .core.resolve import requested_mode
+from .core.seeds import (
+    BATCH_SEEDS,
+    DEFAULT_BATCH_SEEDS,
+    DEFAULT_MODE,
+    MAX_SEED,
+    MODES,
+    NODE_ID,
+    SeedCounter,
+    draw_random_seed,
+)
+from .v3 import io
+
+logger = logging.getLogger("seed_number")
+
+RECEIPT_KEY = "seed_number_receipt"
+"""Key of the receipt in the node's ``ui`` output (``/history`` and the ``executed`` event)."""
+
+runtime_counter = SeedCounter()
+"""Counter for increment/decrement with a linked seed, resolved at run time."""
+
+
+class SeedSource(io.ComfyNode):
+    """Ideogram's Seed Number for ComfyUI: a seed for any seed input, and a NOISE for custom sampling."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=NODE_ID,
+            display_name="Seed Source",
+            category="Seed Number",
+            description=(
+                "The starting point of a generation. Random mode draws a new seed on every queue; "
+                "the seed actually used is written into the queued prompt, the saved image and the "
+                "receipt, so re-queueing them re-makes the image."
+            ),
+            inputs=[
+                io.Int.Input(
+                    "seed_number", default=0, min=0, max=MAX_SEED, optional=True,
+                    tooltip="The seed to use in fixed mode, and the base for increment/decrement. "
+                            "Ignored in random mode. Leave it out (API) for a random seed.",
+                ),
+                io.Combo.Input(
+                    "mode", options=list(MODES), default=DEFAULT_MODE, optional=True,
+                    tooltip="fixed: use seed_number. random: a new random seed every queue. "
+                            "increment/decrement: seed_number first, then one up/down per queue.",
+                ),
+                io.Boolean.Input(
+                    "ideogram_range", default=False, optional=True,
+                    tooltip="Draw random seeds within Ideogram's range 0 … 2,147,483,647 "
+                            "instead of 0 … 2^53−1.",
+                ),
+                io.Combo.Input(
+                    "batch_seeds", options=list(BATCH_SEEDS), default=DEFAULT_BATCH_SEEDS, optional=True,
+                    tooltip="For the noise output. shared: exactly ComfyUI's KSampler noise for a batch. "
+                            "per image: image i gets seed + i, so it can be re-made alone at batch size 1.",
+                ),
+            ],
+            outputs=[
+                io.Int.Output("seed", display_name="seed", tooltip="The seed used; wire it into KSampler's seed or any seed input."),
+                io.Noise.Output("noise", display_name="noise", tooltip="Initial noise for SamplerCustomAdvanced, with the batch policy."),
+            ],
+            hidden=[io.Hidden.unique_id, io.Hidden.extra_pnginfo],
+        )
+
+    @classmethod
+    def validate_inputs(cls, mode: Any = None, batch_seeds: Any = None) -> bool | str:
+        # ComfyUI does not check V3 combo values itself; linked (unknown yet) values arrive as None.
+        if mode is not None and mode not in MODES:
+            return f"mode: {mode!r} is not one of {', '.join(MODES)}"
+        if batch_seeds is not None and batch_seeds not in BATCH_SEEDS:
+            return f"batch_seeds: {batch_seeds!r} is not one of {', '.join(BATCH_SEEDS)}"
+        return True
+
+    @classmethod
+    def fingerprint_inputs(cls, seed_number: int | None = None, mode: str = DEFAULT_MODE, **kwargs: Any) -> Any:
+        # The prompt hook turns every request into fixed mode; anything else is drawn at run time
+        # and must run again on every queue (NaN never equals itself).
+        return "fixed" if mode == "fixed" and seed_number is not None else float("nan")
+
+    @classmethod
+    def execute(
+        cls,
+        seed_number: int | None = None,
+        mode: str = DEFAULT_MODE,
+        ideogram_range: bool = False,
+        batch_seeds: str = DEFAULT_BATCH_SEEDS,
+    ) -> io.NodeOutput:
+        seed = resolve_at_run_time(seed_number, mode, ideogram_range, str(cls.hidden.unique_id))
+        requested = requested_mode(cls.hidden.extra_pnginfo, cls.hidden.unique_id, mode)
+        receipt = {"seed": seed, "mode": requested, "batch_seeds": batch_seeds, "node": str(cls.hidden.unique_id)}
+        logger.debug("Seed Source %s used seed %d (%s)", cls.hidden.unique_id, seed, requested)
+        noise = SeedNoise(seed, per_image=batch_seeds == "per image")
+        return io.NodeOutput(seed, noise, ui={RECEIPT_KEY: [receipt]})
+
+
+def resolve_at_run_time(seed_number: int | None, mode: str, ideogram_range: bool, node_id: str) -> int:
+    """The seed for a run the prompt hook did not resolve (a linked seed, or no hook at all)."""
+    if mode == "random" or seed_number is None:
+        return draw_random_seed(ideogram_range)
+    if mode in ("increment", "decrement"):
+        return runtime_counter.next(("", node_id, seed_number), seed_number, mode)
+    return seed_number

@@ -1,0 +1,1 @@
+"""Developer tools of Seed Number: demo checkpoint, headless ComfyUI runner, demo, benchmarks."""

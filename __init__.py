@@ -3,7 +3,7 @@
 WEB_DIRECTORY = "./web"
 
 
-async def comfy_entrypoint():  # noqa: ANN201 - returns nodes.extension.SeedNumberExtension
+async def comfy_entrypoint():
     """ComfyUI's V3 entry point; imports ComfyUI only when ComfyUI calls it."""
     from .nodes.extension import comfy_entrypoint as entrypoint
 

@@ -44,29 +44,48 @@ class SeedSource(io.ComfyNode):
             ),
             inputs=[
                 io.Int.Input(
-                    "seed_number", default=0, min=0, max=MAX_SEED, optional=True,
+                    "seed_number",
+                    default=0,
+                    min=0,
+                    max=MAX_SEED,
+                    optional=True,
                     tooltip="The seed to use in fixed mode, and the base for increment/decrement. "
-                            "Ignored in random mode. Leave it out (API) for a random seed.",
+                    "Ignored in random mode. Leave it out (API) for a random seed.",
                 ),
                 io.Combo.Input(
-                    "mode", options=list(MODES), default=DEFAULT_MODE, optional=True,
+                    "mode",
+                    options=list(MODES),
+                    default=DEFAULT_MODE,
+                    optional=True,
                     tooltip="fixed: use seed_number. random: a new random seed every queue. "
-                            "increment/decrement: seed_number first, then one up/down per queue.",
+                    "increment/decrement: seed_number first, then one up/down per queue.",
                 ),
                 io.Boolean.Input(
-                    "ideogram_range", default=False, optional=True,
-                    tooltip="Draw random seeds within Ideogram's range 0 … 2,147,483,647 "
-                            "instead of 0 … 2^53−1.",
+                    "ideogram_range",
+                    default=False,
+                    optional=True,
+                    tooltip="Draw random seeds within Ideogram's range 0 … 2,147,483,647 instead of 0 … 2^53−1.",
                 ),
                 io.Combo.Input(
-                    "batch_seeds", options=list(BATCH_SEEDS), default=DEFAULT_BATCH_SEEDS, optional=True,
+                    "batch_seeds",
+                    options=list(BATCH_SEEDS),
+                    default=DEFAULT_BATCH_SEEDS,
+                    optional=True,
                     tooltip="For the noise output. shared: exactly ComfyUI's KSampler noise for a batch. "
-                            "per image: image i gets seed + i, so it can be re-made alone at batch size 1.",
+                    "per image: image i gets seed + i, so it can be re-made alone at batch size 1.",
                 ),
             ],
             outputs=[
-                io.Int.Output("seed", display_name="seed", tooltip="The seed used; wire it into KSampler's seed or any seed input."),
-                io.Noise.Output("noise", display_name="noise", tooltip="Initial noise for SamplerCustomAdvanced, with the batch policy."),
+                io.Int.Output(
+                    "seed",
+                    display_name="seed",
+                    tooltip="The seed used; wire it into KSampler's seed or any seed input.",
+                ),
+                io.Noise.Output(
+                    "noise",
+                    display_name="noise",
+                    tooltip="Initial noise for SamplerCustomAdvanced, with the batch policy.",
+                ),
             ],
             hidden=[io.Hidden.unique_id, io.Hidden.extra_pnginfo],
         )

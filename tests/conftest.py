@@ -80,7 +80,7 @@ def _tier(report: pytest.TestReport) -> str:
     return next((t for t in TIERS if t in report.keywords), "core")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     counts: dict[str, Counter] = {t: Counter() for t in TIERS}
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
@@ -97,9 +97,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if COMFYUI is None:
         terminalreporter.write_line("!!! " + NO_COMFYUI, red=True, bold=True)
     if CHROMIUM is None:
-        terminalreporter.write_line(
-            "!!! Chromium not found: the browser tier did NOT run", red=True, bold=True
-        )
+        terminalreporter.write_line("!!! Chromium not found: the browser tier did NOT run", red=True, bold=True)
 
 
 # -- fixtures shared by the tiers ----------------------------------------------------------

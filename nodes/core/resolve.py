@@ -106,8 +106,9 @@ def _write_widgets(node: dict[str, Any], seed: int) -> None:
         values["mode"] = "fixed"
 
 
-def resolve_request(json_data: Any, counter: SeedCounter,
-                    draw: Callable[[bool], int] = draw_random_seed) -> list[Resolved]:
+def resolve_request(
+    json_data: Any, counter: SeedCounter, draw: Callable[[bool], int] = draw_random_seed
+) -> list[Resolved]:
     """Resolve every Seed Source in a ``POST /prompt`` body, in place. Never raises on bad input."""
     if not isinstance(json_data, dict):
         return []

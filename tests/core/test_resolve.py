@@ -74,18 +74,21 @@ def test_increment_and_decrement_per_client_and_node() -> None:
     assert down["prompt"]["5"]["inputs"]["seed_number"] == 101  # one down from the last used
 
 
-@pytest.mark.parametrize("inputs", [
-    {"seed_number": -1, "mode": "random"},
-    {"seed_number": MAX_SEED + 1, "mode": "fixed"},
-    {"seed_number": "abc", "mode": "random"},
-    {"seed_number": None, "mode": "random"},
-    {"seed_number": {"a": 1}, "mode": "random"},
-    {"seed_number": 5, "mode": "Random"},
-    {"seed_number": 5, "mode": "sometimes"},
-    {"seed_number": 5, "mode": 3},
-    {"seed_number": 5, "mode": "random", "ideogram_range": "yes"},
-    {"seed_number": ["1", 0], "mode": "random"},
-])
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {"seed_number": -1, "mode": "random"},
+        {"seed_number": MAX_SEED + 1, "mode": "fixed"},
+        {"seed_number": "abc", "mode": "random"},
+        {"seed_number": None, "mode": "random"},
+        {"seed_number": {"a": 1}, "mode": "random"},
+        {"seed_number": 5, "mode": "Random"},
+        {"seed_number": 5, "mode": "sometimes"},
+        {"seed_number": 5, "mode": 3},
+        {"seed_number": 5, "mode": "random", "ideogram_range": "yes"},
+        {"seed_number": ["1", 0], "mode": "random"},
+    ],
+)
 def test_invalid_or_linked_inputs_are_left_untouched_for_validation(inputs: dict) -> None:
     body = request(copy.deepcopy(inputs))
     assert resolve_request(body, SeedCounter()) == []
@@ -95,10 +98,14 @@ def test_invalid_or_linked_inputs_are_left_untouched_for_validation(inputs: dict
 
 def test_subgraph_ids_rewrite_the_node_inside_the_subgraph_definition() -> None:
     inner = {"id": 3, "type": NODE_ID, "widgets_values": [0, "random", False, "shared"]}
-    workflow = {"nodes": [{"id": 5, "type": "sg-1", "widgets_values": []}],
-                "definitions": {"subgraphs": [{"id": "sg-1", "nodes": [inner]}]}}
-    body = {"prompt": {"5:3": {"class_type": NODE_ID, "inputs": {"mode": "random"}}},
-            "extra_data": {"extra_pnginfo": {"workflow": workflow}}}
+    workflow = {
+        "nodes": [{"id": 5, "type": "sg-1", "widgets_values": []}],
+        "definitions": {"subgraphs": [{"id": "sg-1", "nodes": [inner]}]},
+    }
+    body = {
+        "prompt": {"5:3": {"class_type": NODE_ID, "inputs": {"mode": "random"}}},
+        "extra_data": {"extra_pnginfo": {"workflow": workflow}},
+    }
     resolve_request(body, SeedCounter(), draw=lambda ideogram: 99)
     assert inner["widgets_values"][:2] == [99, "fixed"]
 

@@ -12,11 +12,27 @@ from seed_number.nodes.core import seeds
 from seed_number.nodes.core.seeds import IDEOGRAM_MAX_SEED, MAX_SEED, SeedCounter, coerce_seed, step_seed
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0, 0), (MAX_SEED, MAX_SEED), ("12", 12), (1.5, 1), (True, 1), (" 7 ", 7),
-    (-1, None), (MAX_SEED + 1, None), ("abc", None), ("1.5", None), (None, None), ([1, 0], None),
-    ({"a": 1}, None), (float("nan"), None), (float("inf"), None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, 0),
+        (MAX_SEED, MAX_SEED),
+        ("12", 12),
+        (1.5, 1),
+        (True, 1),
+        (" 7 ", 7),
+        (-1, None),
+        (MAX_SEED + 1, None),
+        ("abc", None),
+        ("1.5", None),
+        (None, None),
+        ([1, 0], None),
+        ({"a": 1}, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        ("", None),
+    ],
+)
 def test_coerce_seed_matches_comfyui_int_coercion(value: object, expected: int | None) -> None:
     assert coerce_seed(value) == expected
 

@@ -1,0 +1,86 @@
+"""Seed Source inside a real (in-process) ComfyUI: schema, execution, noise against core's own."""
+
+from __future__ import annotations
+
+import random
+from types import ModuleType
+
+import pytest
+import torch
+
+from seed_number.nodes.core.resolve import EXTRA_KEY
+from seed_number.nodes.core.seeds import MAX_SEED
+
+from .conftest import run_node
+
+
+def test_schema_as_object_info_lists_it(seed_source: ModuleType) -> None:
+    info = seed_source.SeedSource.GET_NODE_INFO_V1()
+    assert info["name"] == "SeedSource|SeedNumber"
+    assert info["category"] == "Seed Number"
+    optional = info["input"]["optional"]
+    assert list(optional) == ["seed_number", "mode", "ideogram_range", "batch_seeds"]
+    seed_type, seed_opts = optional["seed_number"]
+    assert seed_type == "INT" and seed_opts["min"] == 0 and seed_opts["max"] == MAX_SEED
+    assert "control_after_generate" not in seed_opts  # no frontend control widget attached
+    assert optional["mode"][1]["options"] == ["fixed", "random", "increment", "decrement"]
+    assert optional["mode"][1]["default"] == "random"
+    assert optional["batch_seeds"][1]["options"] == ["shared", "per image"]
+    assert all("tooltip" in spec[1] for spec in optional.values())
+    assert info["output"] == ["INT", "NOISE"] and info["output_name"] == ["seed", "noise"]
+
+
+def test_fixed_mode_outputs_seed_noise_and_receipt(seed_source: ModuleType) -> None:
+    out = run_node(seed_source.SeedSource, seed_number=1234, mode="fixed", batch_seeds="shared")
+    seed, noise = out.args
+    assert seed == 1234 and noise.seed == 1234
+    assert out.ui == {"seed_number_receipt": [{"seed": 1234, "mode": "fixed", "batch_seeds": "shared", "node": "5"}]}
+
+
+def test_receipt_reports_the_mode_the_hook_recorded(seed_source: ModuleType) -> None:
+    extra = {EXTRA_KEY: {"version": 1, "nodes": {"5": {"seed": 99, "mode": "random"}}}}
+    out = run_node(seed_source.SeedSource, {"EXTRA_PNGINFO": extra}, seed_number=99, mode="fixed")
+    assert out.args[0] == 99 and out.ui["seed_number_receipt"][0]["mode"] == "random"
+
+
+def test_random_mode_without_the_hook_still_draws_distinct_seeds(seed_source: ModuleType) -> None:
+    seeds = set()
+    for _ in range(5):
+        random.seed(0)
+        torch.manual_seed(0)
+        seeds.add(run_node(seed_source.SeedSource, mode="random").args[0])
+    assert len(seeds) == 5
+    assert seed_source.SeedSource.fingerprint_inputs(mode="random") != seed_source.SeedSource.fingerprint_inputs(
+        mode="random"
+    )  # NaN: re-run every queue
+    assert seed_source.SeedSource.fingerprint_inputs(seed_number=3, mode="fixed") == "fixed"
+
+
+def test_validate_inputs_refuses_unknown_combo_values(seed_source: ModuleType) -> None:
+    validate = seed_source.SeedSource.validate_inputs
+    assert validate(mode="random", batch_seeds="per image") is True
+    assert "mode" in validate(mode="Random")
+    assert "batch_seeds" in validate(batch_seeds="each")
+    assert validate(mode=None) is True  # a linked value is not known yet
+
+
+@pytest.mark.parametrize("shape", [(4, 4, 64, 64), (4, 4, 65, 65)])
+def test_shared_noise_equals_comfyui_prepare_noise_bitwise(
+    comfy: ModuleType, seed_source: ModuleType, shape: tuple[int, ...]
+) -> None:
+    noise = run_node(seed_source.SeedSource, seed_number=406220, mode="fixed", batch_seeds="shared").args[1]
+    latent = {"samples": torch.zeros(shape)}
+    assert torch.equal(noise.generate_noise(latent), comfy.prepare_noise(latent["samples"], 406220))
+    latent["batch_index"] = [2, 0, 3, 3]
+    assert torch.equal(noise.generate_noise(latent), comfy.prepare_noise(latent["samples"], 406220, [2, 0, 3, 3]))
+
+
+@pytest.mark.parametrize("shape", [(4, 4, 64, 64), (4, 4, 65, 65)])
+def test_per_image_noise_k_equals_batch_one_with_seed_plus_k(
+    comfy: ModuleType, seed_source: ModuleType, shape: tuple[int, ...]
+) -> None:
+    noise = run_node(seed_source.SeedSource, seed_number=1000, mode="fixed", batch_seeds="per image").args[1]
+    batch = noise.generate_noise({"samples": torch.zeros(shape)})
+    for k in range(shape[0]):
+        alone = comfy.prepare_noise(torch.zeros((1, *shape[1:])), 1000 + k)
+        assert torch.equal(batch[k : k + 1], alone)

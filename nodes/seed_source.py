@@ -87,17 +87,14 @@ class SeedSource(io.ComfyNode):
                     tooltip="Initial noise for SamplerCustomAdvanced, with the batch policy.",
                 ),
             ],
-            hidden=[io.Hidden.unique_id, io.Hidden.extra_pnginfo],
+            hidden=[io.Hidden.unique_id, io.Hidden.prompt],
         )
 
     @classmethod
     def validate_inputs(cls, mode: Any = None, batch_seeds: Any = None) -> bool | str:
-        # ComfyUI does not check V3 combo values itself; linked (unknown yet) values arrive as None.
-        if mode is not None and mode not in MODES:
-            return f"mode: {mode!r} is not one of {', '.join(MODES)}"
-        if batch_seeds is not None and batch_seeds not in BATCH_SEEDS:
-            return f"batch_seeds: {batch_seeds!r} is not one of {', '.join(BATCH_SEEDS)}"
-        return True
+        # ComfyUI does not check V3 combo values itself. A linked value is not known yet and arrives
+        # as None (so does an explicit null, which execute() then refuses, naming the input).
+        return check_choices(mode, batch_seeds, allow_none=True)
 
     @classmethod
     def fingerprint_inputs(cls, seed_number: int | None = None, mode: str = DEFAULT_MODE, **kwargs: Any) -> Any:
@@ -113,12 +110,25 @@ class SeedSource(io.ComfyNode):
         ideogram_range: bool = False,
         batch_seeds: str = DEFAULT_BATCH_SEEDS,
     ) -> io.NodeOutput:
+        problem = check_choices(mode, batch_seeds, allow_none=False)
+        if problem is not True:
+            raise ValueError(f"Seed Source: {problem}")
         seed = resolve_at_run_time(seed_number, mode, ideogram_range, str(cls.hidden.unique_id))
-        requested = requested_mode(cls.hidden.extra_pnginfo, cls.hidden.unique_id, mode)
+        requested = requested_mode(cls.hidden.prompt, cls.hidden.unique_id, mode)
         receipt = {"seed": seed, "mode": requested, "batch_seeds": batch_seeds, "node": str(cls.hidden.unique_id)}
         logger.debug("Seed Source %s used seed %d (%s)", cls.hidden.unique_id, seed, requested)
         noise = SeedNoise(seed, per_image=batch_seeds == "per image")
         return io.NodeOutput(seed, noise, ui={RECEIPT_KEY: [receipt]})
+
+
+def check_choices(mode: Any, batch_seeds: Any, allow_none: bool) -> bool | str:
+    """True, or a message naming the input whose value is not one of its options."""
+    for name, value, options in (("mode", mode, MODES), ("batch_seeds", batch_seeds, BATCH_SEEDS)):
+        if value is None and allow_none:
+            continue
+        if not isinstance(value, str) or value not in options:
+            return f"{name}: {value!r} is not one of {', '.join(options)}"
+    return True
 
 
 def resolve_at_run_time(seed_number: int | None, mode: str, ideogram_range: bool, node_id: str) -> int:

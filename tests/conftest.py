@@ -132,6 +132,7 @@ def comfy_server(comfyui_path: Path, demo_checkpoint: Path, tmp_path_factory: py
         checkpoints=[demo_checkpoint],
         base_dir=tmp_path_factory.mktemp("comfy-base"),
         multi_user=True,
+        extra_custom_nodes=[ROOT / "tests" / "fixtures" / "rng_reseed_pack"],
     )
     server.start()
     yield server

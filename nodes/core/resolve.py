@@ -4,7 +4,9 @@ Runs on each ``POST /prompt`` (ComfyUI's on_prompt hook) before validation and q
 browser and API clients alike. For each ``SeedSource|SeedNumber`` node whose inputs are valid it
 writes the seed it will use and ``mode: "fixed"`` into the queued prompt, and the same into the
 workflow that will be embedded in saved images, so that re-queueing either re-makes the image. The
-requested mode is recorded under ``extra_pnginfo["seed_number"]`` for the node's receipt.
+mode asked for goes into the prompt as the extra input ``_requested_mode`` (ComfyUI ignores inputs a
+node does not declare, but keys its cache on them, so a cached receipt never shows a stale mode) and,
+with the seed, under ``extra_pnginfo["seed_number"]`` (a PNG text chunk of every saved image).
 
 Inputs that ComfyUI's validation would refuse are left exactly as they are, so the client gets
 its HTTP 400 naming the input. Linked seeds are resolved when the node runs.
@@ -18,6 +20,8 @@ from typing import Any
 
 from .seeds import DEFAULT_MODE, MODES, NODE_ID, SeedCounter, coerce_seed, draw_random_seed, is_link
 
+REQUESTED_KEY = "_requested_mode"
+"""Undeclared prompt input carrying the mode this queueing asked for (read back by the node)."""
 EXTRA_KEY = "seed_number"
 """Key in ``extra_pnginfo`` (so also a PNG text chunk) holding the resolved seeds."""
 WIDGET_ORDER = ("seed_number", "mode", "ideogram_range", "batch_seeds")
@@ -75,6 +79,7 @@ def resolve_node(
         seed = counter.next((client_id, node_id, base), base, mode)
     inputs["seed_number"] = seed
     inputs["mode"] = "fixed"
+    inputs[REQUESTED_KEY] = mode
     return Resolved(node_id, seed, mode)
 
 
@@ -141,9 +146,10 @@ def resolve_request(
     return resolved
 
 
-def requested_mode(extra_pnginfo: Any, node_id: Any, fallback: str) -> str:
+def requested_mode(prompt: Any, node_id: Any, fallback: str) -> str:
     """The mode a run asked for, as the prompt hook recorded it (``fallback`` when it did not)."""
     try:
-        return str(extra_pnginfo[EXTRA_KEY]["nodes"][str(node_id)]["mode"])
+        mode = prompt[str(node_id)]["inputs"][REQUESTED_KEY]
     except (KeyError, TypeError):
         return fallback
+    return mode if mode in MODES else fallback

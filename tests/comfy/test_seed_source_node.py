@@ -8,7 +8,7 @@ from types import ModuleType
 import pytest
 import torch
 
-from seed_number.nodes.core.resolve import EXTRA_KEY
+from seed_number.nodes.core.resolve import REQUESTED_KEY
 from seed_number.nodes.core.seeds import MAX_SEED
 
 from .conftest import run_node
@@ -38,8 +38,8 @@ def test_fixed_mode_outputs_seed_noise_and_receipt(seed_source: ModuleType) -> N
 
 
 def test_receipt_reports_the_mode_the_hook_recorded(seed_source: ModuleType) -> None:
-    extra = {EXTRA_KEY: {"version": 1, "nodes": {"5": {"seed": 99, "mode": "random"}}}}
-    out = run_node(seed_source.SeedSource, {"EXTRA_PNGINFO": extra}, seed_number=99, mode="fixed")
+    prompt = {"5": {"class_type": "SeedSource|SeedNumber", "inputs": {REQUESTED_KEY: "random"}}}
+    out = run_node(seed_source.SeedSource, {"PROMPT": prompt}, seed_number=99, mode="fixed")
     assert out.args[0] == 99 and out.ui["seed_number_receipt"][0]["mode"] == "random"
 
 
@@ -62,6 +62,10 @@ def test_validate_inputs_refuses_unknown_combo_values(seed_source: ModuleType) -
     assert "mode" in validate(mode="Random")
     assert "batch_seeds" in validate(batch_seeds="each")
     assert validate(mode=None) is True  # a linked value is not known yet
+    with pytest.raises(ValueError, match="mode: None is not one of"):
+        run_node(seed_source.SeedSource, seed_number=1, mode=None)
+    with pytest.raises(ValueError, match="batch_seeds: 'each' is not one of"):
+        run_node(seed_source.SeedSource, seed_number=1, mode="fixed", batch_seeds="each")
 
 
 @pytest.mark.parametrize("shape", [(4, 4, 64, 64), (4, 4, 65, 65)])

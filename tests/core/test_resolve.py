@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seed_number.nodes.core.resolve import EXTRA_KEY, requested_mode, resolve_request
+from seed_number.nodes.core.resolve import EXTRA_KEY, REQUESTED_KEY, requested_mode, resolve_request
 from seed_number.nodes.core.seeds import MAX_SEED, NODE_ID, SeedCounter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,25 +37,26 @@ def test_random_mode_becomes_fixed_with_the_drawn_seed_everywhere() -> None:
     body = request({"seed_number": 3, "mode": "random"}, workflow=ui_example())
     resolved = resolve_request(body, SeedCounter(), draw=lambda ideogram: 424242)
     assert [(r.node_id, r.seed, r.requested_mode) for r in resolved] == [("5", 424242, "random")]
-    assert body["prompt"]["5"]["inputs"] == {"seed_number": 424242, "mode": "fixed"}
+    assert body["prompt"]["5"]["inputs"] == {"seed_number": 424242, "mode": "fixed", REQUESTED_KEY: "random"}
     wf_node = next(n for n in body["extra_data"]["extra_pnginfo"]["workflow"]["nodes"] if n["id"] == 5)
     assert wf_node["widgets_values"][:2] == [424242, "fixed"]
     info = body["extra_data"]["extra_pnginfo"]
     assert info[EXTRA_KEY]["nodes"]["5"] == {"seed": 424242, "mode": "random"}
-    assert requested_mode(info, "5", "fixed") == "random"
+    assert requested_mode(body["prompt"], "5", "fixed") == "random"
+    assert requested_mode({}, "5", "fixed") == "fixed"
 
 
 def test_api_client_without_extra_data_gets_seed_and_receipt_info() -> None:
     body = {"prompt": {"9": {"class_type": NODE_ID, "inputs": {}}}}
     resolve_request(body, SeedCounter(), draw=lambda ideogram: 7)
-    assert body["prompt"]["9"]["inputs"] == {"seed_number": 7, "mode": "fixed"}
+    assert body["prompt"]["9"]["inputs"] == {"seed_number": 7, "mode": "fixed", REQUESTED_KEY: "random"}
     assert body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["9"]["mode"] == "random"
 
 
 def test_fixed_mode_keeps_the_users_seed() -> None:
     body = request({"seed_number": "12", "mode": "fixed"})
     resolve_request(body, SeedCounter())
-    assert body["prompt"]["5"]["inputs"] == {"seed_number": 12, "mode": "fixed"}
+    assert body["prompt"]["5"]["inputs"] == {"seed_number": 12, "mode": "fixed", REQUESTED_KEY: "fixed"}
 
 
 def test_increment_and_decrement_per_client_and_node() -> None:
@@ -129,7 +130,9 @@ def test_resolved_prompts_are_stable_when_requeued(seed: int, mode: str) -> None
     resolve_request(body, SeedCounter())
     again = copy.deepcopy(body)
     resolve_request(again, SeedCounter())
-    assert again["prompt"] == body["prompt"]  # a resolved prompt re-queued uses the same seed
+    assert again["prompt"]["5"]["inputs"]["seed_number"] == body["prompt"]["5"]["inputs"]["seed_number"]
+    assert again["prompt"]["5"]["inputs"]["mode"] == "fixed"  # a resolved prompt re-queued uses the same seed
+    assert again["prompt"]["5"]["inputs"][REQUESTED_KEY] == "fixed"
 
 
 def test_example_api_workflow_matches_ui_workflow_widgets() -> None:

@@ -7,7 +7,6 @@ prints how many tests of each tier ran.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
@@ -21,6 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # for `tools`; appended so ComfyUI's own `nodes` module wins
 
 from tools.comfy_server import ComfyServer, find_comfyui  # noqa: E402
+from tools.pack import load_pack  # noqa: E402
 
 TIERS = ("core", "comfy", "server", "browser")
 COMFYUI = find_comfyui()
@@ -45,19 +45,7 @@ def chromium_path() -> str | None:
 CHROMIUM = chromium_path()
 
 
-def _load_pack() -> None:
-    """Make the repository importable as the package ``seed_number`` (as ComfyUI loads it)."""
-    if "seed_number" in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(
-        "seed_number", ROOT / "__init__.py", submodule_search_locations=[str(ROOT)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["seed_number"] = module
-    spec.loader.exec_module(module)
-
-
-_load_pack()
+load_pack()  # the repository as the package `seed_number`
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,0 +1,101 @@
+"""Benchmark (not a test): Seed Source's execution and the prompt-resolution step.
+
+Run: ``scripts/bench`` (or ``python -m benchmarks.bench_seed_source`` in the test venv with
+COMFYUI_PATH set). Prints medians and p95 in milliseconds; the targets are a median of ≤ 1 ms each.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(fn: Callable[[], Any], runs: int = 2000, warmup: int = 100) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - start) / 1e6)
+    samples.sort()
+    return {"median_ms": statistics.median(samples), "p95_ms": samples[int(len(samples) * 0.95)], "runs": runs}
+
+
+def fifty_node_request() -> dict[str, Any]:
+    """A 50-node prompt (6 copies of the example graph plus Seed Sources) with its UI workflow."""
+    api = json.loads((ROOT / "workflows/api/seed_source_txt2img.json").read_text())
+    workflow = json.loads((ROOT / "workflows/seed_source_txt2img.json").read_text())
+    prompt: dict[str, Any] = {}
+    nodes = []
+    for copy_index in range(7):
+        for node_id, node in api.items():
+            if len(prompt) == 50:
+                break
+            new_id = str(copy_index * 100 + int(node_id))
+            prompt[new_id] = copy.deepcopy(node)
+            for template in workflow["nodes"]:
+                if str(template["id"]) == node_id:
+                    nodes.append(copy.deepcopy(template) | {"id": int(new_id)})
+    return {
+        "client_id": "bench",
+        "prompt": prompt,
+        "extra_data": {"extra_pnginfo": {"workflow": dict(workflow, nodes=nodes)}},
+    }
+
+
+def main() -> int:
+    sys.path.append(str(ROOT))
+    from tools.comfy_server import find_comfyui
+    from tools.pack import load_pack
+
+    load_pack()
+    from seed_number.nodes.core.resolve import resolve_request
+    from seed_number.nodes.core.seeds import SeedCounter
+
+    template = fifty_node_request()
+    counter = SeedCounter()
+    seed_sources = sum(n["class_type"] == "SeedSource|SeedNumber" for n in template["prompt"].values())
+    requests = [copy.deepcopy(template) for _ in range(2100)]
+    it = iter(requests)
+    results = {"resolve_50_node_prompt": timed(lambda: resolve_request(next(it), counter), runs=2000, warmup=100)}
+    results["resolve_50_node_prompt"]["seed_sources"] = seed_sources
+
+    comfyui = find_comfyui()
+    if comfyui is None:
+        results["seed_source_execute"] = {"skipped": "no ComfyUI found (set COMFYUI_PATH)"}
+    else:
+        sys.path.insert(0, str(comfyui))
+        import comfy.cli_args
+
+        comfy.cli_args.args.cpu = True
+        from comfy_api.latest import io
+
+        from seed_number.nodes.seed_source import SeedSource
+
+        prompt = {"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"_requested_mode": "random"}}}
+        node = SeedSource.PREPARE_CLASS_CLONE({io.Hidden.unique_id: "5", io.Hidden.prompt: prompt})
+        results["seed_source_execute"] = timed(
+            lambda: node.EXECUTE_NORMALIZED(
+                seed_number=123456, mode="fixed", ideogram_range=False, batch_seeds="shared"
+            )
+        )
+        results["seed_source_execute_random_at_run_time"] = timed(
+            lambda: node.EXECUTE_NORMALIZED(mode="random", ideogram_range=False, batch_seeds="per image")
+        )
+    for name, figures in results.items():
+        line = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+        print(f"{name}: {line}")  # noqa: T201 - a benchmark's report is its output
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -199,3 +199,16 @@ def test_server_keeps_serving_parallel_clients(comfy_server: ComfyServer) -> Non
     for t in threads:
         t.join(timeout=300)
     assert not errors and len(set(results)) == 4
+
+
+def test_seed_source_inside_a_subgraph_id_is_resolved(comfy_server: ComfyServer) -> None:
+    # The frontend flattens subgraphs into ids like "50:3" before queueing.
+    prompt = example_prompt(mode="random")
+    prompt["50:3"] = prompt.pop(SEED_NODE)
+    prompt["6"]["inputs"]["seed"] = ["50:3", 0]
+    entries = [comfy_server.run(prompt) for _ in range(2)]
+    seeds = [receipt(e, "50:3")["seed"] for e in entries]
+    assert seeds[0] != seeds[1]
+    for entry, seed in zip(entries, seeds, strict=True):
+        assert receipt(entry, "50:3")["node"] == "50:3"
+        assert queued_prompt(entry)["50:3"]["inputs"]["seed_number"] == seed

@@ -77,7 +77,7 @@ app.registerExtension({
         toast("warn", "Could not copy", "The browser refused clipboard access.");
       }
     });
-    addButton(node, "new_random_seed", "🎲 new fixed random seed", () => {
+    addButton(node, "new_random_seed", "⚄ new fixed random seed", () => {
       const ideogram = widget(node, "ideogram_range")?.value === true;
       setWidget(node, "seed_number", randomSeed(ideogram ? IDEOGRAM_MAX_SEED : MAX_SEED));
       setWidget(node, "mode", "fixed");

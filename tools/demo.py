@@ -96,6 +96,10 @@ def write_report(out: Path, rows: list[dict[str, Any]], checkpoint: str) -> Path
     return report
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.split("\n\n")[1])
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (./demo-output)")
@@ -124,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     server = ComfyServer(comfyui, checkpoints=[checkpoint], cpu=not gpu_available())
-    # Ctrl-C arrives as KeyboardInterrupt; make SIGTERM unwind the same way so `finally` stops ComfyUI.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C, SIGTERM and a closed terminal all unwind through `finally`, which stops ComfyUI
+    # (SIGINT explicitly too: a shell starts background jobs with it ignored).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     rows: list[dict[str, Any]] = []
     try:
         server.start()

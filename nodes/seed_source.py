@@ -14,8 +14,8 @@ from .core.seeds import (
     MAX_SEED,
     MODES,
     NODE_ID,
-    SeedCounter,
-    draw_random_seed,
+    check_choices,
+    resolve_at_run_time,
 )
 from .v3 import io
 
@@ -23,9 +23,6 @@ logger = logging.getLogger("seed_number")
 
 RECEIPT_KEY = "seed_number_receipt"
 """Key of the receipt in the node's ``ui`` output (``/history`` and the ``executed`` event)."""
-
-runtime_counter = SeedCounter()
-"""Counter for increment/decrement with a linked seed, resolved at run time."""
 
 
 class SeedSource(io.ComfyNode):
@@ -119,22 +116,3 @@ class SeedSource(io.ComfyNode):
         logger.debug("Seed Source %s used seed %d (%s)", cls.hidden.unique_id, seed, requested)
         noise = SeedNoise(seed, per_image=batch_seeds == "per image")
         return io.NodeOutput(seed, noise, ui={RECEIPT_KEY: [receipt]})
-
-
-def check_choices(mode: Any, batch_seeds: Any, allow_none: bool) -> bool | str:
-    """True, or a message naming the input whose value is not one of its options."""
-    for name, value, options in (("mode", mode, MODES), ("batch_seeds", batch_seeds, BATCH_SEEDS)):
-        if value is None and allow_none:
-            continue
-        if not isinstance(value, str) or value not in options:
-            return f"{name}: {value!r} is not one of {', '.join(options)}"
-    return True
-
-
-def resolve_at_run_time(seed_number: int | None, mode: str, ideogram_range: bool, node_id: str) -> int:
-    """The seed for a run the prompt hook did not resolve (a linked seed, or no hook at all)."""
-    if mode == "random" or seed_number is None:
-        return draw_random_seed(ideogram_range)
-    if mode in ("increment", "decrement"):
-        return runtime_counter.next(("", node_id, seed_number), seed_number, mode)
-    return seed_number

@@ -17,11 +17,8 @@ import sys
 import tempfile
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -253,14 +250,6 @@ class ComfyServer:
         """Queue a prompt and wait for its history entry."""
         return self.wait(self.queue(prompt, **kwargs), timeout)
 
-    def view(self, image: dict[str, str]) -> bytes:
-        """The bytes of an image listed in a history output (``filename``, ``subfolder``, ``type``)."""
-        query = urllib.parse.urlencode({k: image.get(k, "") for k in ("filename", "subfolder", "type")})
-        status, payload = self.request("GET", f"/view?{query}")
-        if status != 200:
-            raise ComfyError(f"/view {query} -> {status}")
-        return payload
-
     def output_path(self, image: dict[str, str]) -> Path:
         folder = {"output": "output", "temp": "temp", "input": "input"}[image.get("type", "output")]
         return self.base_dir / folder / image.get("subfolder", "") / image["filename"]
@@ -268,13 +257,3 @@ class ComfyServer:
 
 def new_client_id() -> str:
     return uuid.uuid4().hex
-
-
-@contextmanager
-def running_server(**kwargs: Any) -> Iterator[ComfyServer]:
-    """``with running_server(comfyui=..., checkpoints=[...]) as server:`` — always stopped after."""
-    server = ComfyServer(**kwargs)
-    try:
-        yield server.start()
-    finally:
-        server.cleanup()

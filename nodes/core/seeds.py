@@ -91,3 +91,26 @@ class SeedCounter:
 
     def __len__(self) -> int:
         return len(self._last)
+
+
+runtime_counter = SeedCounter()
+"""Counter for increment/decrement with a linked seed, resolved when the node runs."""
+
+
+def check_choices(mode: Any, batch_seeds: Any, allow_none: bool) -> bool | str:
+    """True, or a message naming the input whose value is not one of its options."""
+    for name, value, options in (("mode", mode, MODES), ("batch_seeds", batch_seeds, BATCH_SEEDS)):
+        if value is None and allow_none:
+            continue
+        if not isinstance(value, str) or value not in options:
+            return f"{name}: {value!r} is not one of {', '.join(options)}"
+    return True
+
+
+def resolve_at_run_time(seed_number: int | None, mode: str, ideogram_range: bool, node_id: str) -> int:
+    """The seed for a run the prompt hook did not resolve (a linked seed, or no hook at all)."""
+    if mode == "random" or seed_number is None:
+        return draw_random_seed(ideogram_range)
+    if mode in ("increment", "decrement"):
+        return runtime_counter.next(("", node_id, seed_number), seed_number, mode)
+    return seed_number

@@ -188,12 +188,12 @@ class ComfyServer:
 
     # -- HTTP -------------------------------------------------------------------------------
     def request(
-        self, method: str, path: str, body: Any = None, timeout: float = 30.0, raw: bytes | None = None
+        self, method: str, path: str, body: Any = None, timeout: float = 30.0, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
         """(status, decoded JSON or bytes) for an HTTP request; HTTP errors are returned, not raised."""
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
         )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,18 +85,6 @@ WIDGET_CENTER = """([id, name]) => {
   const [x, y] = canvas.ds.convertOffsetToCanvas([node.pos[0] + node.size[0] / 2, node.pos[1] + w.y + height / 2]);
   return { x: rect.left + x, y: rect.top + y, rect: [rect.left, rect.top, rect.right, rect.bottom] };
 }"""
-
-
-def _post_json(url: str, body: Any, headers: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        payload = response.read()
-    return json.loads(payload) if payload else None
 
 
 class ComfyPage:
@@ -214,6 +201,12 @@ class ComfyPage:
     def click_run(self) -> None:
         self.page.locator('[data-testid="queue-button"] button[aria-label="Run"]').click()
 
+    def run(self, count: int = 1) -> list[dict[str, Any]]:
+        """Press Run and return the ``count`` finished history entries of this tab, oldest first."""
+        before = self.history_ids()
+        self.click_run()
+        return self.wait_for_runs(before, count)
+
     def history_ids(self) -> set[str]:
         return set(self.server.get_json("/history"))
 
@@ -276,9 +269,10 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
 def comfy_user(comfy_server: ComfyServer) -> dict[str, str]:
     """A new ComfyUI user on the multi-user test server, its first-run dialogs turned off."""
     username = f"browser-{uuid.uuid4().hex[:8]}"
-    user_id = _post_json(comfy_server.url + "/users", {"username": username})
-    assert isinstance(user_id, str) and user_id, f"POST /users answered {user_id!r}"
-    _post_json(comfy_server.url + "/settings", USER_SETTINGS, {"comfy-user": user_id})
+    status, user_id = comfy_server.request("POST", "/users", {"username": username})
+    assert status == 200 and isinstance(user_id, str) and user_id, f"POST /users answered {status} {user_id!r}"
+    status, _ = comfy_server.request("POST", "/settings", USER_SETTINGS, headers={"comfy-user": user_id})
+    assert status == 200, f"POST /settings answered {status}"
     return {"id": user_id, "name": username}
 
 

@@ -106,9 +106,7 @@ def test_example_workflow_loads_and_queues_as_the_api_example(comfy_page: ComfyP
 def test_run_batch_of_three_shows_the_last_used_seed(comfy_page: ComfyPage) -> None:
     open_small_example(comfy_page)
     comfy_page.set_batch_count(3)
-    before = comfy_page.history_ids()
-    comfy_page.click_run()
-    runs = comfy_page.wait_for_runs(before, 3)
+    runs = comfy_page.run(3)
 
     seeds = []
     for entry in runs:
@@ -139,9 +137,7 @@ def test_run_batch_of_three_shows_the_last_used_seed(comfy_page: ComfyPage) -> N
 def test_reuse_used_seed_fixes_it_for_the_next_run(comfy_page: ComfyPage) -> None:
     open_small_example(comfy_page)
     comfy_page.set_batch_count(1)
-    before = comfy_page.history_ids()
-    comfy_page.click_run()
-    (first,) = comfy_page.wait_for_runs(before, 1)
+    (first,) = comfy_page.run()
     used = receipt(first)["seed"]
     comfy_page.wait_for_used_label(SEED_SOURCE, used)
 
@@ -152,9 +148,7 @@ def test_reuse_used_seed_fixes_it_for_the_next_run(comfy_page: ComfyPage) -> Non
     assert comfy_page.widget(SEED_SOURCE, "seed_number")["value"] == used
     assert comfy_page.widget(SEED_SOURCE, "mode")["value"] == "fixed"
 
-    before = comfy_page.history_ids()
-    comfy_page.click_run()
-    (second,) = comfy_page.wait_for_runs(before, 1)
+    (second,) = comfy_page.run()
     assert queued_inputs(second)["seed_number"] == used
     assert queued_inputs(second)["mode"] == "fixed"
     assert receipt(second)["seed"] == used

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -87,8 +86,3 @@ def png_text(path: Path) -> dict[str, str]:
 def queued_prompt(entry: dict[str, Any]) -> dict[str, Any]:
     """The prompt as ComfyUI stored it in /history (after our hook resolved the seeds)."""
     return copy.deepcopy(entry["prompt"][2])
-
-
-def image_bytes_pixels(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as im:
-        return np.asarray(im.convert("RGB")).copy()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .contact_sheet import SeedContactSheet
 from .prompt_hook import register
+from .render_speed_preset import RenderSpeedPreset
 from .seed_source import SeedSource
 from .v3 import ComfyExtension, io
 
-NODES: list[type[io.ComfyNode]] = [SeedSource]
+NODES: list[type[io.ComfyNode]] = [SeedSource, RenderSpeedPreset, SeedContactSheet]
 
 
 class SeedNumberExtension(ComfyExtension):

@@ -11,11 +11,14 @@ from .core.seeds import (
     BATCH_SEEDS,
     DEFAULT_BATCH_SEEDS,
     DEFAULT_MODE,
+    MAX_COUNT,
     MAX_SEED,
     MODES,
     NODE_ID,
     check_choices,
+    check_count,
     resolve_at_run_time,
+    sweep_seeds,
 )
 from .v3 import io
 
@@ -71,17 +74,28 @@ class SeedSource(io.ComfyNode):
                     tooltip="For the noise output. shared: exactly ComfyUI's KSampler noise for a batch. "
                     "per image: image i gets seed + i, so it can be re-made alone at batch size 1.",
                 ),
+                io.Int.Input(
+                    "count",
+                    default=1,
+                    min=1,
+                    max=MAX_COUNT,
+                    optional=True,
+                    tooltip="Seed sweep: with N > 1 the outputs are lists of N consecutive seeds from the "
+                    "resolved seed, so a KSampler downstream renders one image per seed in one queue.",
+                ),
             ],
             outputs=[
                 io.Int.Output(
                     "seed",
                     display_name="seed",
-                    tooltip="The seed used; wire it into KSampler's seed or any seed input.",
+                    is_output_list=True,
+                    tooltip="The seed used (a list of count seeds); wire it into KSampler's seed or any seed input.",
                 ),
                 io.Noise.Output(
                     "noise",
                     display_name="noise",
-                    tooltip="Initial noise for SamplerCustomAdvanced, with the batch policy.",
+                    is_output_list=True,
+                    tooltip="Initial noise for SamplerCustomAdvanced, with the batch policy (one per seed).",
                 ),
             ],
             hidden=[io.Hidden.unique_id, io.Hidden.prompt],
@@ -106,13 +120,24 @@ class SeedSource(io.ComfyNode):
         mode: str = DEFAULT_MODE,
         ideogram_range: bool = False,
         batch_seeds: str = DEFAULT_BATCH_SEEDS,
+        count: int = 1,
     ) -> io.NodeOutput:
         problem = check_choices(mode, batch_seeds, allow_none=False)
+        if problem is True:
+            problem = check_count(count)
         if problem is not True:
             raise ValueError(f"Seed Source: {problem}")
-        seed = resolve_at_run_time(seed_number, mode, ideogram_range, str(cls.hidden.unique_id))
+        seed = resolve_at_run_time(seed_number, mode, ideogram_range, str(cls.hidden.unique_id), count)
+        seeds = sweep_seeds(seed, count)
         requested = requested_mode(cls.hidden.prompt, cls.hidden.unique_id, mode)
-        receipt = {"seed": seed, "mode": requested, "batch_seeds": batch_seeds, "node": str(cls.hidden.unique_id)}
-        logger.debug("Seed Source %s used seed %d (%s)", cls.hidden.unique_id, seed, requested)
-        noise = SeedNoise(seed, per_image=batch_seeds == "per image")
-        return io.NodeOutput(seed, noise, ui={RECEIPT_KEY: [receipt]})
+        receipt = {
+            "seed": seed,
+            "seeds": seeds,
+            "count": count,
+            "mode": requested,
+            "batch_seeds": batch_seeds,
+            "node": str(cls.hidden.unique_id),
+        }
+        logger.debug("Seed Source %s used seeds %s (%s)", cls.hidden.unique_id, seeds, requested)
+        noises = [SeedNoise(s, per_image=batch_seeds == "per image") for s in seeds]
+        return io.NodeOutput(seeds, noises, ui={RECEIPT_KEY: [receipt]})

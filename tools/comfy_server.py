@@ -190,8 +190,11 @@ class ComfyServer:
     def request(
         self, method: str, path: str, body: Any = None, timeout: float = 30.0, headers: dict[str, str] | None = None
     ) -> tuple[int, Any]:
-        """(status, decoded JSON or bytes) for an HTTP request; HTTP errors are returned, not raised."""
-        data = None if body is None else json.dumps(body).encode()
+        """(status, decoded JSON or bytes) for an HTTP request; HTTP errors are returned, not raised.
+
+        ``body`` is sent as JSON, or as it is when it is already ``bytes``.
+        """
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         req = urllib.request.Request(
             self.url + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
         )

@@ -45,10 +45,12 @@ export function findNode(id) {
   return node;
 }
 
-function showUsed(node, seed) {
+function showUsed(node, seed, seeds) {
   node.seedNumberUsed = seed;
   const w = widget(node, "used");
-  if (w) w.label = USED_PREFIX + String(seed);
+  // A seed sweep (count > 1) shows its range; the first seed is the one "reuse" and "copy" take.
+  const range = Array.isArray(seeds) && seeds.length > 1 ? ` … ${seeds[seeds.length - 1]} (${seeds.length} seeds)` : "";
+  if (w) w.label = USED_PREFIX + String(seed) + range;
   node.setDirtyCanvas?.(true, true);
 }
 
@@ -97,7 +99,7 @@ app.registerExtension({
       const receipt = detail?.output?.[RECEIPT]?.[0];
       if (!receipt || typeof receipt.seed !== "number") return;
       const node = findNode(detail.display_node ?? detail.node);
-      if (node && node.comfyClass === NODE_TYPE) showUsed(node, receipt.seed);
+      if (node && node.comfyClass === NODE_TYPE) showUsed(node, receipt.seed, receipt.seeds);
     });
   },
 });

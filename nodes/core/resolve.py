@@ -18,13 +18,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .seeds import DEFAULT_MODE, MODES, NODE_ID, SeedCounter, coerce_seed, draw_random_seed, is_link
+from .seeds import (
+    DEFAULT_MODE,
+    MAX_COUNT,
+    MODES,
+    NODE_ID,
+    SeedCounter,
+    coerce_seed,
+    draw_random_seed,
+    is_link,
+    sweep_seeds,
+)
 
 REQUESTED_KEY = "_requested_mode"
 """Undeclared prompt input carrying the mode this queueing asked for (read back by the node)."""
 EXTRA_KEY = "seed_number"
 """Key in ``extra_pnginfo`` (so also a PNG text chunk) holding the resolved seeds."""
-WIDGET_ORDER = ("seed_number", "mode", "ideogram_range", "batch_seeds")
+WIDGET_ORDER = ("seed_number", "mode", "ideogram_range", "batch_seeds", "count")
 """Seed Source's widget inputs in schema order, i.e. their slots in a workflow's ``widgets_values``."""
 
 
@@ -35,9 +45,24 @@ class Resolved:
     node_id: str
     seed: int
     requested_mode: str
+    count: int = 1
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "mode": self.requested_mode}
+        data: dict[str, Any] = {"seed": self.seed, "mode": self.requested_mode}
+        if self.count > 1:
+            data["seeds"] = sweep_seeds(self.seed, self.count)
+        return data
+
+
+def _as_count(value: Any) -> int:
+    """The sweep size ComfyUI's validation would accept, else 1 (validation then refuses the prompt)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return 1
+    try:
+        count = int(value)
+    except (ValueError, OverflowError):
+        return 1
+    return count if 1 <= count <= MAX_COUNT else 1
 
 
 def _as_bool(value: Any) -> bool | None:
@@ -71,16 +96,17 @@ def resolve_node(
             return None
     else:
         base = None
+    count = _as_count(inputs.get("count", 1))
     if mode == "random" or base is None:
         seed = draw(ideogram)
     elif mode == "fixed":
         seed = base
     else:
-        seed = counter.next((client_id, node_id, base), base, mode)
+        seed = counter.next((client_id, node_id, base), base, mode, stride=count)
     inputs["seed_number"] = seed
     inputs["mode"] = "fixed"
     inputs[REQUESTED_KEY] = mode
-    return Resolved(node_id, seed, mode)
+    return Resolved(node_id, seed, mode, count)
 
 
 def _find_workflow_node(workflow: dict[str, Any], node_id: str) -> dict[str, Any] | None:

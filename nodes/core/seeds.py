@@ -24,6 +24,8 @@ MODES = ("fixed", "random", "increment", "decrement")
 DEFAULT_MODE = "random"
 BATCH_SEEDS = ("shared", "per image")
 DEFAULT_BATCH_SEEDS = "shared"
+MAX_COUNT = 64
+"""Most seeds one Seed Source sweeps in one queue (its ``count`` input)."""
 
 _STEP = {"increment": 1, "decrement": -1}
 
@@ -61,6 +63,11 @@ def step_seed(seed: int, delta: int) -> int:
     return (seed + delta) % (MAX_SEED + 1)
 
 
+def sweep_seeds(base: int, count: int) -> list[int]:
+    """The ``count`` consecutive seeds of a seed sweep from ``base`` (wrapping past MAX_SEED)."""
+    return [step_seed(base, k) for k in range(count)]
+
+
 class SeedCounter:
     """Remembers the last seed each (client, node, base seed) used, for increment/decrement.
 
@@ -74,9 +81,12 @@ class SeedCounter:
         self._max_keys = max_keys
         self._lock = threading.Lock()
 
-    def next(self, key: Hashable, base: int, mode: str) -> int:
-        """The seed to use now for ``key`` in ``mode`` (``increment`` or ``decrement``)."""
-        delta = _STEP[mode]
+    def next(self, key: Hashable, base: int, mode: str, stride: int = 1) -> int:
+        """The seed to use now for ``key`` in ``mode`` (``increment`` or ``decrement``).
+
+        ``stride`` is the sweep size, so consecutive sweeps of N seeds do not overlap.
+        """
+        delta = _STEP[mode] * stride
         with self._lock:
             last = self._last.pop(key, None)
             seed = base if last is None else step_seed(last, delta)
@@ -107,10 +117,19 @@ def check_choices(mode: Any, batch_seeds: Any, allow_none: bool) -> bool | str:
     return True
 
 
-def resolve_at_run_time(seed_number: int | None, mode: str, ideogram_range: bool, node_id: str) -> int:
-    """The seed for a run the prompt hook did not resolve (a linked seed, or no hook at all)."""
+def check_count(count: Any) -> bool | str:
+    """True, or a message naming ``count`` when it is not a whole number from 1 to MAX_COUNT."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        return f"count: {count!r} is not a whole number from 1 to {MAX_COUNT}"
+    return True
+
+
+def resolve_at_run_time(
+    seed_number: int | None, mode: str, ideogram_range: bool, node_id: str, count: int = 1
+) -> int:
+    """The (base) seed for a run the prompt hook did not resolve (a linked seed, or no hook at all)."""
     if mode == "random" or seed_number is None:
         return draw_random_seed(ideogram_range)
     if mode in ("increment", "decrement"):
-        return runtime_counter.next(("", node_id, seed_number), seed_number, mode)
+        return runtime_counter.next(("", node_id, seed_number), seed_number, mode, stride=count)
     return seed_number

@@ -19,7 +19,8 @@ def test_schema_as_object_info_lists_it(seed_source: ModuleType) -> None:
     assert info["name"] == "SeedSource|SeedNumber"
     assert info["category"] == "Seed Number"
     optional = info["input"]["optional"]
-    assert list(optional) == ["seed_number", "mode", "ideogram_range", "batch_seeds"]
+    assert list(optional) == ["seed_number", "mode", "ideogram_range", "batch_seeds", "count"]
+    assert optional["count"][1]["min"] == 1 and optional["count"][1]["max"] == 64
     seed_type, seed_opts = optional["seed_number"]
     assert seed_type == "INT" and seed_opts["min"] == 0 and seed_opts["max"] == MAX_SEED
     assert "control_after_generate" not in seed_opts  # no frontend control widget attached
@@ -28,19 +29,34 @@ def test_schema_as_object_info_lists_it(seed_source: ModuleType) -> None:
     assert optional["batch_seeds"][1]["options"] == ["shared", "per image"]
     assert all("tooltip" in spec[1] for spec in optional.values())
     assert info["output"] == ["INT", "NOISE"] and info["output_name"] == ["seed", "noise"]
+    assert info["output_is_list"] == [True, True]  # a seed sweep fans out downstream
 
 
 def test_fixed_mode_outputs_seed_noise_and_receipt(seed_source: ModuleType) -> None:
     out = run_node(seed_source.SeedSource, seed_number=1234, mode="fixed", batch_seeds="shared")
-    seed, noise = out.args
+    [seed], [noise] = out.args
     assert seed == 1234 and noise.seed == 1234
-    assert out.ui == {"seed_number_receipt": [{"seed": 1234, "mode": "fixed", "batch_seeds": "shared", "node": "5"}]}
+    assert out.ui == {
+        "seed_number_receipt": [
+            {"seed": 1234, "seeds": [1234], "count": 1, "mode": "fixed", "batch_seeds": "shared", "node": "5"}
+        ]
+    }
+
+
+def test_count_sweeps_consecutive_seeds_with_one_noise_each(seed_source: ModuleType) -> None:
+    out = run_node(seed_source.SeedSource, seed_number=MAX_SEED - 1, mode="fixed", count=4)
+    seeds, noises = out.args
+    assert seeds == [MAX_SEED - 1, MAX_SEED, 0, 1]  # wraps like increment does
+    assert [n.seed for n in noises] == seeds
+    assert out.ui["seed_number_receipt"][0]["seeds"] == seeds
+    with pytest.raises(ValueError, match="count: 65 is not a whole number from 1 to 64"):
+        run_node(seed_source.SeedSource, seed_number=1, mode="fixed", count=65)
 
 
 def test_receipt_reports_the_mode_the_hook_recorded(seed_source: ModuleType) -> None:
     prompt = {"5": {"class_type": "SeedSource|SeedNumber", "inputs": {REQUESTED_KEY: "random"}}}
     out = run_node(seed_source.SeedSource, {"PROMPT": prompt}, seed_number=99, mode="fixed")
-    assert out.args[0] == 99 and out.ui["seed_number_receipt"][0]["mode"] == "random"
+    assert out.args[0] == [99] and out.ui["seed_number_receipt"][0]["mode"] == "random"
 
 
 def test_random_mode_without_the_hook_still_draws_distinct_seeds(seed_source: ModuleType) -> None:
@@ -48,7 +64,7 @@ def test_random_mode_without_the_hook_still_draws_distinct_seeds(seed_source: Mo
     for _ in range(5):
         random.seed(0)
         torch.manual_seed(0)
-        seeds.add(run_node(seed_source.SeedSource, mode="random").args[0])
+        seeds.add(run_node(seed_source.SeedSource, mode="random").args[0][0])
     assert len(seeds) == 5
     assert seed_source.SeedSource.fingerprint_inputs(mode="random") != seed_source.SeedSource.fingerprint_inputs(
         mode="random"
@@ -72,7 +88,7 @@ def test_validate_inputs_refuses_unknown_combo_values(seed_source: ModuleType) -
 def test_shared_noise_equals_comfyui_prepare_noise_bitwise(
     comfy: ModuleType, seed_source: ModuleType, shape: tuple[int, ...]
 ) -> None:
-    noise = run_node(seed_source.SeedSource, seed_number=406220, mode="fixed", batch_seeds="shared").args[1]
+    noise = run_node(seed_source.SeedSource, seed_number=406220, mode="fixed", batch_seeds="shared").args[1][0]
     latent = {"samples": torch.zeros(shape)}
     assert torch.equal(noise.generate_noise(latent), comfy.prepare_noise(latent["samples"], 406220))
     latent["batch_index"] = [2, 0, 3, 3]
@@ -83,7 +99,7 @@ def test_shared_noise_equals_comfyui_prepare_noise_bitwise(
 def test_per_image_noise_k_equals_batch_one_with_seed_plus_k(
     comfy: ModuleType, seed_source: ModuleType, shape: tuple[int, ...]
 ) -> None:
-    noise = run_node(seed_source.SeedSource, seed_number=1000, mode="fixed", batch_seeds="per image").args[1]
+    noise = run_node(seed_source.SeedSource, seed_number=1000, mode="fixed", batch_seeds="per image").args[1][0]
     batch = noise.generate_noise({"samples": torch.zeros(shape)})
     for k in range(shape[0]):
         alone = comfy.prepare_noise(torch.zeros((1, *shape[1:])), 1000 + k)

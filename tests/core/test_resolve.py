@@ -152,3 +152,24 @@ def test_resolution_of_a_50_node_prompt_is_fast_enough_to_not_matter() -> None:
     start = time.perf_counter()
     resolve_request({"prompt": prompt}, SeedCounter())
     assert time.perf_counter() - start < 0.5
+
+
+def test_seed_sweep_records_every_seed_and_increments_by_the_sweep_size() -> None:
+    counter = SeedCounter()
+    body = request({"seed_number": 10, "mode": "random", "count": 4})
+    resolve_request(body, counter, draw=lambda ideogram: MAX_SEED - 1)
+    assert body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["5"] == {
+        "seed": MAX_SEED - 1,
+        "mode": "random",
+        "seeds": [MAX_SEED - 1, MAX_SEED, 0, 1],
+    }
+    firsts = []
+    for _ in range(3):
+        body = request({"seed_number": 100, "mode": "increment", "count": "3"})  # ComfyUI accepts "3" as 3
+        firsts.append(resolve_request(body, counter)[0].seed)
+    assert firsts == [100, 103, 106]
+    for bad in (0, 65, "x", None, [1, 0]):  # validation will refuse it; the seed is still resolved, no sweep
+        body = request({"seed_number": 7, "mode": "fixed", "count": bad})
+        resolve_request(body, counter)
+        assert body["prompt"]["5"]["inputs"]["count"] == bad
+        assert "seeds" not in body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["5"]

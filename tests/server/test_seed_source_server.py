@@ -33,11 +33,11 @@ def test_pack_loads_cleanly_and_is_listed(comfy_server: ComfyServer) -> None:
     assert not [line for line in startup.splitlines() if 'File "' in line and "seed-number" in line]  # no traceback
     assert "Seed Number: seed resolution registered" in log
     info = comfy_server.get_json("/object_info/SeedSource%7CSeedNumber")["SeedSource|SeedNumber"]
-    assert list(info["input"]["optional"]) == ["seed_number", "mode", "ideogram_range", "batch_seeds"]
+    assert list(info["input"]["optional"]) == ["seed_number", "mode", "ideogram_range", "batch_seeds", "count"]
     assert info["input"]["optional"]["seed_number"][1]["max"] == MAX_SEED
     assert info["output_name"] == ["seed", "noise"]
     templates = comfy_server.get_json("/workflow_templates")
-    assert templates.get("seed-number") == ["seed_source_txt2img"]
+    assert "seed_source_txt2img" in templates.get("seed-number", [])
     status, body = comfy_server.request("GET", "/api/workflow_templates/seed-number/seed_source_txt2img.json")
     body = body if isinstance(body, dict) else json.loads(body)
     assert status == 200 and any(n["type"] == "SeedSource|SeedNumber" for n in body["nodes"])

@@ -1,0 +1,21 @@
+"""File-name checks shared by the nodes that save or load files (pure Python)."""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+
+MAX_PREFIX = 200
+
+
+def check_prefix(prefix: str, input_name: str = "filename_prefix") -> str:
+    """``prefix`` when it stays inside the output folder; ValueError naming the input otherwise."""
+    if not isinstance(prefix, str) or not prefix.strip():
+        raise ValueError(f"{input_name}: must be a non-empty file name prefix")
+    if len(prefix) > MAX_PREFIX:
+        raise ValueError(f"{input_name}: longer than {MAX_PREFIX} characters")
+    if "\x00" in prefix or posixpath.isabs(prefix) or ntpath.isabs(prefix) or ntpath.splitdrive(prefix)[0]:
+        raise ValueError(f"{input_name}: {prefix!r} must be relative to ComfyUI's output folder")
+    if ".." in prefix.replace("\\", "/").split("/"):
+        raise ValueError(f"{input_name}: {prefix!r} must not contain '..'")
+    return prefix

@@ -1,0 +1,299 @@
+"""Render Speed presets: Turbo / Default / Quality per model family, as data (no comfy import).
+
+The shipped table is ``render_speed_presets.json`` beside this module. Users override or add
+families with a file of the same schema in ComfyUI's user directory
+(``<user dir>/default/seed_number/render_speed_presets.json``, writable through ComfyUI's
+``/userdata`` API). Schema::
+
+    {"version": 1,
+     "families": {
+       "<family>": {
+         "detect": ["<ComfyUI model config class name>", ...],   # optional, used by model_family=auto
+         "note": "<where the numbers come from>",                   # optional
+         "speeds": {
+           "Turbo"|"Default"|"Quality": {
+             "steps": int >= 1, "cfg": number >= 0, "sampler": <KSampler sampler name>,
+             "scheduler": <KSampler scheduler name>, "denoise": 0 < number <= 1 (default 1),
+             "shift": number > 0 (optional, informational), "note": str (optional)}}}}}
+
+An override entry of a shipped family may give only some speeds, and of a speed only some fields;
+a new family must give all three speeds in full. Any problem is a :class:`PresetError` naming the
+file and the entry: a bad override never falls back silently to the shipped numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .samplers import reproducibility_note
+
+SPEEDS = ("Turbo", "Default", "Quality")
+LADDER = "Ladder"
+SPEED_CHOICES = (*SPEEDS, LADDER)
+AUTO = "auto"
+SHIPPED_PATH = Path(__file__).with_name("render_speed_presets.json")
+OVERRIDE_PARTS = ("default", "seed_number", "render_speed_presets.json")
+"""Where the user override lives, relative to ComfyUI's user directory."""
+
+MAX_STEPS = 10_000
+MAX_CFG = 100.0
+MAX_FILE_BYTES = 1_000_000
+_FIELDS = {"steps", "cfg", "sampler", "scheduler", "denoise", "shift", "note"}
+_REQUIRED = ("steps", "cfg", "sampler", "scheduler")
+
+
+class PresetError(ValueError):
+    """A presets file or entry that cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One family's settings for one render speed."""
+
+    family: str
+    speed: str
+    steps: int
+    cfg: float
+    sampler: str
+    scheduler: str
+    denoise: float = 1.0
+    shift: float | None = None
+    note: str = ""
+
+    @property
+    def reproducibility(self) -> str | None:
+        return reproducibility_note(self.sampler)
+
+    def label(self) -> str:
+        """The ``speed`` label: the speed name, plus the reproducibility note when one applies."""
+        note = self.reproducibility
+        return f"{self.speed} ({note})" if note else self.speed
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["reproducibility"] = self.reproducibility
+        return data
+
+
+def speeds_for(speed: str) -> tuple[str, ...]:
+    """The speeds one choice stands for: all three for Ladder, in Turbo, Default, Quality order."""
+    return SPEEDS if speed == LADDER else (speed,)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_speed(
+    entry: Any, where: str, samplers: Sequence[str], schedulers: Sequence[str], complete: bool
+) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise PresetError(f"{where}: must be an object of steps, cfg, sampler, scheduler, got {type(entry).__name__}")
+    unknown = sorted(set(entry) - _FIELDS)
+    if unknown:
+        raise PresetError(f"{where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(_FIELDS))})")
+    if complete:
+        missing = [f for f in _REQUIRED if f not in entry]
+        if missing:
+            raise PresetError(f"{where}: missing {', '.join(missing)}")
+    checked: dict[str, Any] = {}
+    for name, value in entry.items():
+        at = f"{where}.{name}"
+        if name == "steps":
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_STEPS:
+                raise PresetError(f"{at}: {value!r} is not a whole number from 1 to {MAX_STEPS}")
+        elif name == "cfg":
+            if not _is_number(value) or not 0 <= value <= MAX_CFG:
+                raise PresetError(f"{at}: {value!r} is not a number from 0 to {MAX_CFG:g}")
+            value = float(value)
+        elif name == "denoise":
+            if not _is_number(value) or not 0 < value <= 1:
+                raise PresetError(f"{at}: {value!r} is not a number above 0 and at most 1")
+            value = float(value)
+        elif name == "shift":
+            if value is not None and (not _is_number(value) or value <= 0):
+                raise PresetError(f"{at}: {value!r} is not a positive number")
+            value = None if value is None else float(value)
+        elif name == "sampler":
+            if not isinstance(value, str) or value not in samplers:
+                raise PresetError(f"{at}: unknown sampler {value!r}; ComfyUI has {', '.join(samplers)}")
+        elif name == "scheduler":
+            if not isinstance(value, str) or value not in schedulers:
+                raise PresetError(f"{at}: unknown scheduler {value!r}; ComfyUI has {', '.join(schedulers)}")
+        elif name == "note" and not isinstance(value, str):
+            raise PresetError(f"{at}: must be text")
+        checked[name] = value
+    return checked
+
+
+def parse_families(
+    data: Any,
+    source: str,
+    samplers: Sequence[str],
+    schedulers: Sequence[str],
+    known: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """Check one presets document; families not in ``known`` must be complete.
+
+    Returns ``{family: {"detect": [...], "note": str, "speeds": {speed: {field: value}}}}`` with
+    only the fields the document gives. Raises :class:`PresetError` naming ``source`` and the entry.
+    """
+    known = set(known)
+    if not isinstance(data, dict):
+        raise PresetError(f"{source}: the top level must be an object with 'families', got {type(data).__name__}")
+    unknown = sorted(set(data) - {"version", "about", "families"})
+    if unknown:
+        raise PresetError(f"{source}: unknown top-level key {unknown[0]!r} (expected version, families)")
+    if data.get("version", 1) != 1:
+        raise PresetError(f"{source}: version {data.get('version')!r} is not supported (expected 1)")
+    families = data.get("families")
+    if not isinstance(families, dict) or not families:
+        raise PresetError(f"{source}: 'families' must be a non-empty object of family name -> presets")
+    result: dict[str, dict[str, Any]] = {}
+    for family, spec in families.items():
+        where = f"{source}: families.{family}"
+        if not family or family == AUTO or len(family) > 64:
+            raise PresetError(f"{where}: {family!r} cannot be a family name")
+        if not isinstance(spec, dict):
+            raise PresetError(f"{where}: must be an object with 'speeds', got {type(spec).__name__}")
+        extra = sorted(set(spec) - {"detect", "note", "speeds"})
+        if extra:
+            raise PresetError(f"{where}: unknown key {extra[0]!r} (expected detect, note, speeds)")
+        detect = spec.get("detect", [])
+        if not isinstance(detect, list) or not all(isinstance(d, str) and d for d in detect):
+            raise PresetError(f"{where}.detect: must be a list of model class names")
+        if not isinstance(spec.get("note", ""), str):
+            raise PresetError(f"{where}.note: must be text")
+        speeds = spec.get("speeds")
+        if not isinstance(speeds, dict):
+            raise PresetError(f"{where}.speeds: must be an object of {', '.join(SPEEDS)}")
+        new = family not in known
+        for speed in speeds:
+            if speed not in SPEEDS:
+                raise PresetError(f"{where}.speeds: unknown speed {speed!r} (expected {', '.join(SPEEDS)})")
+        if new:
+            missing = [s for s in SPEEDS if s not in speeds]
+            if missing:
+                needed = ", ".join(SPEEDS)
+                raise PresetError(f"{where}.speeds: a new family needs all of {needed}; missing {missing[0]}")
+        result[family] = {
+            "detect": list(detect),
+            "note": spec.get("note", ""),
+            "speeds": {
+                speed: _check_speed(entry, f"{where}.speeds.{speed}", samplers, schedulers, complete=new)
+                for speed, entry in speeds.items()
+            },
+        }
+    return result
+
+
+def read_json(path: Path) -> Any:
+    """The JSON document at ``path``; a :class:`PresetError` naming the file for any problem."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PresetError(f"{path}: {size:,} bytes is too large for a presets file (max {MAX_FILE_BYTES:,})")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PresetError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise PresetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PresetError(f"{path}: broken JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise PresetError(f"{path}: JSON nested too deeply") from None
+
+
+class PresetTable:
+    """The shipped presets merged with a user override: lookup and model-family detection."""
+
+    def __init__(self, families: dict[str, dict[str, Any]], sources: Sequence[str]) -> None:
+        self._presets: dict[str, dict[str, Preset]] = {}
+        self._detect: dict[str, str] = {}
+        self.notes: dict[str, str] = {}
+        self.sources = tuple(sources)
+        for family, spec in families.items():
+            self._presets[family] = {
+                speed: Preset(family=family, speed=speed, **spec["speeds"][speed]) for speed in SPEEDS
+            }
+            self.notes[family] = spec.get("note", "")
+            for name in spec.get("detect", []):
+                self._detect[name] = family
+
+    @property
+    def families(self) -> list[str]:
+        return list(self._presets)
+
+    def get(self, family: str, speed: str) -> Preset:
+        try:
+            return self._presets[family][speed]
+        except KeyError:
+            raise PresetError(f"no preset for model_family {family!r} and speed {speed!r}") from None
+
+    def detect(self, class_names: Iterable[str]) -> str | None:
+        """The family of a model, from its config class and base classes (most specific first)."""
+        for name in class_names:
+            if name in self._detect:
+                return self._detect[name]
+        return None
+
+
+def build_table(
+    samplers: Sequence[str], schedulers: Sequence[str], override: Path | None = None, shipped: Path = SHIPPED_PATH
+) -> PresetTable:
+    """Shipped presets, with ``override`` (when the file exists) merged over them field by field."""
+    families = parse_families(read_json(shipped), str(shipped), samplers, schedulers)
+    sources = [str(shipped)]
+    if override is not None and override.exists():
+        extra = parse_families(read_json(override), str(override), samplers, schedulers, known=families)
+        sources.append(str(override))
+        for family, spec in extra.items():
+            base = families.setdefault(family, {"detect": [], "note": "", "speeds": {}})
+            if spec["detect"]:
+                base["detect"] = spec["detect"]
+            if spec["note"]:
+                base["note"] = spec["note"]
+            for speed, fields in spec["speeds"].items():
+                base["speeds"][speed] = {**base["speeds"].get(speed, {}), **fields}
+    return PresetTable(families, sources)
+
+
+class TableCache:
+    """Rebuilds the table only when the override file (or the sampler lists) change."""
+
+    def __init__(self) -> None:
+        self._key: Any = None
+        self._value: PresetTable | PresetError | None = None
+        self._lock = threading.Lock()
+
+    def get(self, samplers: Sequence[str], schedulers: Sequence[str], override: Path | None) -> PresetTable:
+        """The current table; raises the same :class:`PresetError` until a bad file is fixed."""
+        stat = None
+        if override is not None:
+            try:
+                st = os.stat(override)
+                stat = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                stat = None
+        key = (tuple(samplers), tuple(schedulers), str(override), stat)
+        with self._lock:
+            if key != self._key:
+                try:
+                    self._value = build_table(samplers, schedulers, override)
+                except PresetError as exc:
+                    self._value = exc
+                self._key = key
+            value = self._value
+        if isinstance(value, PresetError):
+            raise value
+        assert value is not None
+        return value

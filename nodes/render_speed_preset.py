@@ -1,0 +1,212 @@
+"""Render Speed Preset (``RenderSpeedPreset|SeedNumber``): Ideogram's Turbo / Default / Quality.
+
+The numbers are data (``core/render_speed_presets.json`` plus the user override); this module
+only connects them to ComfyUI: the sampler and scheduler lists, model-family detection and sigmas.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import comfy.samplers
+import folder_paths
+
+from .core.presets import (
+    AUTO,
+    LADDER,
+    OVERRIDE_PARTS,
+    SPEED_CHOICES,
+    Preset,
+    PresetError,
+    PresetTable,
+    TableCache,
+    speeds_for,
+)
+from .v3 import io
+
+logger = logging.getLogger("seed_number")
+
+NODE_ID = "RenderSpeedPreset|SeedNumber"
+UI_KEY = "seed_number_speed"
+SIGMAS_OUTPUT = 5
+"""Index of the ``sigmas`` output (it needs the ``model`` input)."""
+
+_cache = TableCache()
+
+
+def override_path() -> Path:
+    """The user's presets file: ``<ComfyUI user dir>/default/seed_number/render_speed_presets.json``."""
+    return Path(folder_paths.get_user_directory(), *OVERRIDE_PARTS)
+
+
+def preset_table() -> PresetTable:
+    """Shipped presets merged with the user's file; raises PresetError naming a bad file and entry."""
+    return _cache.get(comfy.samplers.KSampler.SAMPLERS, comfy.samplers.KSampler.SCHEDULERS, override_path())
+
+
+def _family_choices() -> list[str]:
+    try:
+        return [AUTO, *preset_table().families]
+    except PresetError as exc:  # shown again, naming the entry, when a prompt uses the node
+        logger.error("Seed Number render speed presets: %s", exc)
+        return [AUTO]
+
+
+def detect_family(table: PresetTable, model: Any) -> str:
+    """The preset family of a loaded MODEL, from its ComfyUI model config class."""
+    config = getattr(getattr(model, "model", None), "model_config", None)
+    if config is None:
+        raise ValueError("Render Speed Preset: model_family auto needs a MODEL on the model input")
+    names = [cls.__name__ for cls in type(config).__mro__]
+    family = table.detect(names)
+    if family is None:
+        raise ValueError(
+            f"Render Speed Preset: model_family auto does not know the model type {names[0]}; "
+            f"choose one of {', '.join(table.families)} (or add it to {override_path()})"
+        )
+    return family
+
+
+def build_sigmas(model: Any, preset: Preset) -> Any:
+    """The sigmas BasicScheduler would give for the preset's scheduler, steps and denoise."""
+    total = preset.steps if preset.denoise >= 1.0 else int(preset.steps / preset.denoise)
+    sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), preset.scheduler, total).cpu()
+    return sigmas[-(preset.steps + 1) :]
+
+
+def _sigmas_linked(prompt: Any, node_id: Any) -> bool:
+    if not isinstance(prompt, dict):
+        return False
+    for node in prompt.values():
+        inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
+        for value in inputs.values() if isinstance(inputs, dict) else ():
+            if isinstance(value, list) and value == [str(node_id), SIGMAS_OUTPUT]:
+                return True
+    return False
+
+
+class RenderSpeedPreset(io.ComfyNode):
+    """Steps, cfg, sampler and scheduler for Turbo / Default / Quality, or all three (Ladder)."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        samplers = comfy.samplers.KSampler.SAMPLERS
+        schedulers = comfy.samplers.KSampler.SCHEDULERS
+        return io.Schema(
+            node_id=NODE_ID,
+            display_name="Render Speed Preset",
+            category="Seed Number",
+            description=(
+                "Ideogram's render speeds for local models: the same seed at Turbo, Default or Quality "
+                "gives a similar image. Ladder outputs all three as lists, so one queue renders each "
+                "speed from the same seed and noise."
+            ),
+            inputs=[
+                io.Combo.Input(
+                    "speed",
+                    options=list(SPEED_CHOICES),
+                    default="Default",
+                    tooltip="Turbo: fewest steps. Default: the usual. Quality: most steps. "
+                    "Ladder: all three as lists (one image per speed, same seed).",
+                ),
+                io.Combo.Input(
+                    "model_family",
+                    options=_family_choices(),
+                    default=AUTO,
+                    tooltip="Which presets to use. auto detects the family from the model input.",
+                ),
+                io.Model.Input(
+                    "model",
+                    optional=True,
+                    tooltip="The loaded model: lets auto detect the family; needed for the sigmas output.",
+                ),
+            ],
+            outputs=[
+                io.Int.Output("steps", display_name="steps", is_output_list=True, tooltip="KSampler steps."),
+                io.Float.Output("cfg", display_name="cfg", is_output_list=True, tooltip="KSampler cfg."),
+                io.Combo.Output(
+                    "sampler_name",
+                    display_name="sampler_name",
+                    options=samplers,
+                    is_output_list=True,
+                    tooltip="KSampler sampler_name.",
+                ),
+                io.Combo.Output(
+                    "scheduler",
+                    display_name="scheduler",
+                    options=schedulers,
+                    is_output_list=True,
+                    tooltip="KSampler scheduler.",
+                ),
+                io.Sampler.Output(
+                    "sampler", display_name="sampler", is_output_list=True, tooltip="SAMPLER for SamplerCustom*."
+                ),
+                io.Sigmas.Output(
+                    "sigmas",
+                    display_name="sigmas",
+                    is_output_list=True,
+                    tooltip="SIGMAS for SamplerCustom* (needs the model input).",
+                ),
+                io.String.Output(
+                    "speed_label",
+                    display_name="speed",
+                    is_output_list=True,
+                    tooltip="The speed name (with a reproducibility note when the sampler draws per-step noise).",
+                ),
+                io.Float.Output(
+                    "denoise_out", display_name="denoise", is_output_list=True, tooltip="KSampler denoise."
+                ),
+            ],
+            hidden=[io.Hidden.unique_id, io.Hidden.prompt],
+        )
+
+    @classmethod
+    def validate_inputs(cls, speed: Any = None, model_family: Any = None) -> bool | str:
+        if speed is not None and (not isinstance(speed, str) or speed not in SPEED_CHOICES):
+            return f"speed: {speed!r} is not one of {', '.join(SPEED_CHOICES)}"
+        try:
+            table = preset_table()
+        except PresetError as exc:
+            return f"model_family: the render speed presets cannot be used: {exc}"
+        families = [AUTO, *table.families]
+        if model_family is not None and (not isinstance(model_family, str) or model_family not in families):
+            return f"model_family: {model_family!r} is not one of {', '.join(families)}"
+        return True
+
+    @classmethod
+    def fingerprint_inputs(cls, **kwargs: Any) -> Any:
+        # Editing the user's presets file must re-run the node.
+        try:
+            stat = override_path().stat()
+        except OSError:
+            return "shipped presets"
+        return f"override {stat.st_mtime_ns} {stat.st_size}"
+
+    @classmethod
+    def execute(cls, speed: str, model_family: str, model: Any = None) -> io.NodeOutput:
+        problem = cls.validate_inputs(speed=speed, model_family=model_family)
+        if problem is not True:
+            raise ValueError(f"Render Speed Preset: {problem}")
+        table = preset_table()
+        family = detect_family(table, model) if model_family == AUTO else model_family
+        presets = [table.get(family, s) for s in speeds_for(speed)]
+        if model is None and _sigmas_linked(cls.hidden.prompt, cls.hidden.unique_id):
+            raise ValueError("Render Speed Preset: the sigmas output needs the model input")
+        sigmas = [build_sigmas(model, p) if model is not None else None for p in presets]
+        for p in presets:
+            if p.reproducibility:
+                logger.warning("Render Speed Preset %s %s: %s", family, p.speed, p.reproducibility)
+        ui = {UI_KEY: [{**p.as_dict(), "ladder": speed == LADDER, "node": str(cls.hidden.unique_id)} for p in presets]}
+        return io.NodeOutput(
+            [p.steps for p in presets],
+            [p.cfg for p in presets],
+            [p.sampler for p in presets],
+            [p.scheduler for p in presets],
+            [comfy.samplers.sampler_object(p.sampler) for p in presets],
+            sigmas,
+            [p.label() for p in presets],
+            [p.denoise for p in presets],
+            ui=ui,
+        )

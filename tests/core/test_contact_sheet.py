@@ -1,0 +1,68 @@
+"""Contact sheets: grid shape, captions per cell, readable text, and the prefix check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seed_number.nodes.core.contact_sheet import BACKGROUND, caption, grid_shape, per_cell, render, to_uint8
+from seed_number.nodes.core.paths import check_prefix
+
+
+def test_caption_joins_what_is_known() -> None:
+    assert caption(406220, "Turbo") == "Seed 406220 · Turbo"
+    assert caption(406220, None) == "Seed 406220"
+    assert caption(None, " dark\n purple ") == "dark purple"
+    assert caption(None, None) == ""
+
+
+@pytest.mark.parametrize(
+    ("cells", "columns", "shape"), [(1, 0, (1, 1)), (3, 0, (2, 2)), (8, 0, (3, 3)), (8, 4, (4, 2)), (3, 9, (3, 1))]
+)
+def test_grid_shape(cells: int, columns: int, shape: tuple[int, int]) -> None:
+    assert grid_shape(cells, columns) == shape
+
+
+def test_per_cell_matches_counts_or_spreads_over_batches() -> None:
+    assert per_cell([1, 2, 3], 3, [1, 1, 1]) == [1, 2, 3]
+    assert per_cell([7], 3, [1, 1, 1]) == [7, 7, 7]  # a shorter list repeats its last value
+    assert per_cell(["a", "b"], 5, [2, 3]) == ["a", "a", "b", "b", "b"]
+    assert per_cell([], 2, [2]) == [None, None]
+
+
+def test_render_places_every_image_and_draws_captions() -> None:
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    images = [np.full((64, 64, 3), c, dtype=np.uint8) for c in colours]
+    sheet = render(images, ["Seed 1 · Turbo", "Seed 1 · Default", "Seed 1 · Quality"], columns=3)
+    assert sheet.dtype == np.uint8 and sheet.shape[1] > 3 * 64 and sheet.shape[0] > 64
+    for colour in colours:  # each cell's colour is present as a full 64x64 block
+        assert (np.all(sheet == colour, axis=2)).sum() == 64 * 64
+    caption_band = sheet[64 + 2 :, :, :]
+    assert (caption_band > 200).all(axis=2).sum() > 50  # light text drawn below the cells
+    plain = render(images, ["", "", ""], columns=3)
+    assert plain.shape[0] < sheet.shape[0]  # no caption band when nothing to say
+    assert tuple(plain[0, 0]) == BACKGROUND
+
+
+def test_render_refuses_too_many_or_too_large() -> None:
+    with pytest.raises(ValueError, match="more than a contact sheet holds"):
+        render([np.zeros((2, 2, 3), np.uint8)] * 257, [""] * 257)
+    with pytest.raises(ValueError, match="too large"):
+        render([np.zeros((8000, 8000, 3), np.uint8)] * 2, ["", ""], columns=2)
+
+
+def test_to_uint8_like_comfyui_saves() -> None:
+    image = np.array([[[0.0, 0.5, 1.2]]], dtype=np.float32)
+    assert to_uint8(image).tolist() == [[[0, 127, 255]]]
+    assert to_uint8(np.zeros((2, 2, 1), np.float32)).shape == (2, 2, 3)
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/../../x", "/etc/x", "C:\\x", "..\\x", "", "  ", "a\x00b", "x" * 201])
+def test_prefix_outside_output_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="filename_prefix"):
+        check_prefix(bad)
+
+
+def test_prefix_inside_output_is_kept() -> None:
+    assert check_prefix("SeedNumber/contact_sheet") == "SeedNumber/contact_sheet"
+    assert check_prefix("a..b/c") == "a..b/c"

@@ -1,0 +1,156 @@
+"""Render Speed presets as data: the shipped table, overrides, lookups and family detection."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from seed_number.nodes.core.presets import (
+    LADDER,
+    SHIPPED_PATH,
+    SPEEDS,
+    PresetError,
+    TableCache,
+    build_table,
+    parse_families,
+    speeds_for,
+)
+from seed_number.nodes.core.samplers import per_step_noise, reproducibility_note
+
+SAMPLERS = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_2m_sde_gpu", "lcm"]
+SCHEDULERS = ["normal", "karras", "simple", "sgm_uniform"]
+FAMILIES = ["SD1.5", "SDXL", "SD3.x", "Flux-dev", "Flux-schnell"]
+
+
+def table(override: Path | None = None):
+    return build_table(SAMPLERS, SCHEDULERS, override)
+
+
+def test_shipped_table_has_every_family_and_speed_with_a_note() -> None:
+    data = json.loads(SHIPPED_PATH.read_text())
+    t = table()
+    assert t.families == FAMILIES
+    for family in FAMILIES:
+        assert t.notes[family]
+        steps = [t.get(family, s).steps for s in SPEEDS]
+        assert steps == sorted(steps) and len(set(steps)) == 3  # Turbo < Default < Quality
+        for speed in SPEEDS:
+            preset = t.get(family, speed)
+            assert preset.note and per_step_noise(preset.sampler) == "none"  # same seed, similar image
+            assert {preset.sampler} == {t.get(family, s).sampler for s in SPEEDS}
+            assert data["families"][family]["speeds"][speed]["steps"] == preset.steps
+    assert t.get("SD3.x", "Default").shift == 3.0
+
+
+def test_speeds_for_ladder_is_turbo_default_quality() -> None:
+    assert speeds_for(LADDER) == ("Turbo", "Default", "Quality")
+    assert speeds_for("Quality") == ("Quality",)
+
+
+def test_detect_prefers_the_most_specific_config_class() -> None:
+    t = table()
+    assert t.detect(["SD15", "BASE", "object"]) == "SD1.5"
+    assert t.detect(["SSD1B", "SDXL", "BASE"]) == "SDXL"
+    assert t.detect(["FluxSchnell", "Flux", "BASE"]) == "Flux-schnell"
+    assert t.detect(["FluxInpaint", "Flux", "BASE"]) == "Flux-dev"
+    assert t.detect(["WAN21", "BASE"]) is None
+
+
+def test_override_merges_fields_and_adds_families(tmp_path: Path) -> None:
+    path = tmp_path / "o.json"
+    path.write_text(
+        json.dumps(
+            {
+                "families": {
+                    "SD1.5": {"speeds": {"Turbo": {"steps": 8}}, "detect": ["SD15", "SD20"]},
+                    "Mine": {
+                        "speeds": {s: {"steps": 2, "cfg": 1, "sampler": "lcm", "scheduler": "simple"} for s in SPEEDS}
+                    },
+                }
+            }
+        )
+    )
+    t = table(path)
+    turbo = t.get("SD1.5", "Turbo")
+    assert (turbo.steps, turbo.sampler, turbo.cfg) == (8, "dpmpp_2m", 7.0)
+    assert t.detect(["SD20"]) == "SD1.5"
+    assert t.families[-1] == "Mine" and t.get("Mine", "Quality").cfg == 1.0
+    assert "per-step noise on the device" in t.get("Mine", "Turbo").label()
+    assert t.sources == (str(SHIPPED_PATH), str(path))
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("nope", "top level must be an object"),
+        ({"families": []}, "'families' must be a non-empty object"),
+        ({"families": {"auto": {}}}, "'auto' cannot be a family name"),
+        ({"families": {"X": {"speeds": {}, "colour": 1}}}, "unknown key 'colour'"),
+        ({"families": {"SD1.5": {"detect": "SD15", "speeds": {}}}}, "families.SD1.5.detect: must be a list"),
+        ({"families": {"SD1.5": {"speeds": {"Turbo": {"steps": True}}}}}, "steps: True is not a whole number"),
+        ({"families": {"SD1.5": {"speeds": {"Turbo": {"steps": 10001}}}}}, "steps: 10001"),
+        ({"families": {"SD1.5": {"speeds": {"Turbo": {"cfg": -1}}}}}, "cfg: -1 is not a number from 0 to 100"),
+        ({"families": {"SD1.5": {"speeds": {"Turbo": {"denoise": 1.5}}}}}, "denoise: 1.5"),
+        ({"families": {"SD1.5": {"speeds": {"Turbo": {"shift": 0}}}}}, "shift: 0 is not a positive number"),
+        ({"families": {"SD1.5": {"speeds": {"Turbo": {"note": 3}}}}}, "note: must be text"),
+        ({"families": {"SD1.5": {"speeds": {"Turbo": []}}}}, "Turbo: must be an object"),
+        (
+            {"families": {"Y": {"speeds": {s: {"steps": 2, "cfg": 1, "sampler": "euler"} for s in SPEEDS}}}},
+            "Turbo: missing scheduler",
+        ),
+    ],
+)
+def test_bad_documents_name_the_source_and_the_entry(document: object, message: str) -> None:
+    with pytest.raises(PresetError) as err:
+        parse_families(document, "my.json", SAMPLERS, SCHEDULERS, known=FAMILIES)
+    assert str(err.value).startswith("my.json: ") and message in str(err.value)
+
+
+def test_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"families": {')
+    with pytest.raises(PresetError, match=r"broken.json: broken JSON at line 1 column 15"):
+        table(broken)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(PresetError, match=r"deep\.json"):
+        table(deep)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 1_000_001)
+    with pytest.raises(PresetError, match="too large"):
+        table(big)
+
+
+def test_cache_rebuilds_on_change_and_keeps_failing_until_fixed(tmp_path: Path) -> None:
+    path = tmp_path / "o.json"
+    cache = TableCache()
+    assert cache.get(SAMPLERS, SCHEDULERS, path).get("SD1.5", "Turbo").steps == 12  # no file: shipped only
+    path.write_text('{"families": {"SD1.5": {"speeds": {"Turbo": {"steps": -1}}}}}')
+    for _ in range(2):
+        with pytest.raises(PresetError, match="steps: -1"):
+            cache.get(SAMPLERS, SCHEDULERS, path)
+    path.write_text('{"families": {"SD1.5": {"speeds": {"Turbo": {"steps": 5}}}}}')
+    os.utime(path, ns=(1, 1))  # a different mtime even on coarse clocks
+    assert cache.get(SAMPLERS, SCHEDULERS, path).get("SD1.5", "Turbo").steps == 5
+    with pytest.raises(PresetError, match="no preset for model_family 'SD9'"):
+        cache.get(SAMPLERS, SCHEDULERS, path).get("SD9", "Turbo")
+
+
+@pytest.mark.parametrize(
+    ("sampler", "kind"),
+    [
+        ("euler", "none"),
+        ("dpmpp_2m", "none"),
+        ("euler_ancestral", "device"),
+        ("dpmpp_2m_sde_gpu", "device"),
+        ("lcm", "device"),
+        ("ddpm", "device"),
+        ("dpmpp_2m_sde", "cpu"),
+    ],
+)
+def test_per_step_noise_classification(sampler: str, kind: str) -> None:
+    assert per_step_noise(sampler) == kind
+    assert (reproducibility_note(sampler) is None) == (kind == "none")

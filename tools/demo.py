@@ -72,10 +72,16 @@ def collect(server: ComfyServer, name: str, entry: dict[str, Any], out: Path) ->
                     "workflow": name,
                     "node": node_id,
                     "file": target.name,
-                    "seeds": [{"seed": s["seed"], "mode": s["mode"]} for s in seeds],
+                    "seeds": [{"seed": s["seed"], "mode": s["mode"], "count": len(s.get("seeds", [1]))} for s in seeds],
                 }
             )
     return rows
+
+
+def _seeds_text(s: dict[str, Any]) -> str:
+    if s.get("count", 1) > 1:
+        return f"{s['seed']} … {s['seed'] + s['count'] - 1} ({s['count']} seeds, {s['mode']})"
+    return f"{s['seed']} ({s['mode']})"
 
 
 def write_report(out: Path, rows: list[dict[str, Any]], checkpoint: str) -> Path:
@@ -89,7 +95,7 @@ def write_report(out: Path, rows: list[dict[str, Any]], checkpoint: str) -> Path
         "|---|---|---|",
     ]
     for row in rows:
-        seeds = ", ".join(f"{s['seed']} ({s['mode']})" for s in row["seeds"]) or "—"
+        seeds = ", ".join(_seeds_text(s) for s in row["seeds"]) or "—"
         lines.append(f"| {row['workflow']} | {seeds} | {row['file']} |")
     report = out / "report.md"
     report.write_text("\n".join(lines) + "\n")

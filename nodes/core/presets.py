@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .samplers import reproducibility_note
+from .sampler_names import reproducibility_note
 
 SPEEDS = ("Turbo", "Default", "Quality")
 LADDER = "Ladder"

@@ -18,7 +18,7 @@ from seed_number.nodes.core.presets import (
     parse_families,
     speeds_for,
 )
-from seed_number.nodes.core.samplers import per_step_noise, reproducibility_note
+from seed_number.nodes.core.sampler_names import per_step_noise, reproducibility_note
 
 SAMPLERS = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_2m_sde_gpu", "lcm"]
 SCHEDULERS = ["normal", "karras", "simple", "sgm_uniform"]

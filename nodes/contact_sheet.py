@@ -76,11 +76,13 @@ class SeedContactSheet(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, filename_prefix: Any = None) -> bool | str:
-        if isinstance(filename_prefix, str):
-            try:
-                check_prefix(filename_prefix)
-            except ValueError as exc:
-                return str(exc)
+        # An input-list node gets every input as a list here too.
+        for prefix in filename_prefix if isinstance(filename_prefix, list) else [filename_prefix]:
+            if isinstance(prefix, str):
+                try:
+                    check_prefix(prefix)
+                except ValueError as exc:
+                    return str(exc)
         return True
 
     @classmethod

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from .contact_sheet import SeedContactSheet
+from .load_seed_details import LoadSeedDetails
 from .prompt_hook import register
 from .render_speed_preset import RenderSpeedPreset
+from .seed_details import SeedDetails
 from .seed_source import SeedSource
 from .v3 import ComfyExtension, io
 
-NODES: list[type[io.ComfyNode]] = [SeedSource, RenderSpeedPreset, SeedContactSheet]
+NODES: list[type[io.ComfyNode]] = [
+    SeedSource,
+    RenderSpeedPreset,
+    SeedDetails,
+    SeedContactSheet,
+    LoadSeedDetails,
+]
 
 
 class SeedNumberExtension(ComfyExtension):

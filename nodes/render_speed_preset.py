@@ -24,6 +24,7 @@ from .core.presets import (
     TableCache,
     speeds_for,
 )
+from .core.run_values import run_values
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
@@ -198,6 +199,23 @@ class RenderSpeedPreset(io.ComfyNode):
         for p in presets:
             if p.reproducibility:
                 logger.warning("Render Speed Preset %s %s: %s", family, p.speed, p.reproducibility)
+        run_values.record(
+            cls.hidden.prompt,
+            cls.hidden.unique_id,
+            {
+                "value": {
+                    0: [p.steps for p in presets],
+                    1: [p.cfg for p in presets],
+                    2: [p.sampler for p in presets],
+                    3: [p.scheduler for p in presets],
+                    4: [p.sampler for p in presets],
+                    6: [p.label() for p in presets],
+                    7: [p.denoise for p in presets],
+                },
+                "sigmas": {5: [{"steps": p.steps, "scheduler": p.scheduler, "denoise": p.denoise} for p in presets]},
+                "speed": {"*": [p.speed for p in presets]},
+            },
+        )
         ui = {UI_KEY: [{**p.as_dict(), "ladder": speed == LADDER, "node": str(cls.hidden.unique_id)} for p in presets]}
         return io.NodeOutput(
             [p.steps for p in presets],

@@ -7,6 +7,7 @@ from typing import Any
 
 from .core.noise import SeedNoise
 from .core.resolve import requested_mode
+from .core.run_values import run_values
 from .core.seeds import (
     BATCH_SEEDS,
     DEFAULT_BATCH_SEEDS,
@@ -139,5 +140,11 @@ class SeedSource(io.ComfyNode):
             "node": str(cls.hidden.unique_id),
         }
         logger.debug("Seed Source %s used seeds %s (%s)", cls.hidden.unique_id, seeds, requested)
-        noises = [SeedNoise(s, per_image=batch_seeds == "per image") for s in seeds]
+        per_image = batch_seeds == "per image"
+        noises = [SeedNoise(s, per_image=per_image) for s in seeds]
+        run_values.record(
+            cls.hidden.prompt,
+            cls.hidden.unique_id,
+            {"value": {0: seeds, 1: [{"per_image_base": s} if per_image else s for s in seeds]}},
+        )
         return io.NodeOutput(seeds, noises, ui={RECEIPT_KEY: [receipt]})

@@ -572,6 +572,17 @@ def parse_details_json(
 
 # -- ComfyUI's prompt chunk ----------------------------------------------------------------
 
+NO_VALUE = object()
+"""What a :data:`Tap` returns for an output it does not know."""
+Tap = Callable[[str, str, int, str], Any]
+"""``tap(node_id, class_type, output_index, want)``: a run-time value of a node's output, or NO_VALUE.
+
+``want`` is ``"value"`` (a number or text the output stands for), ``"text"`` (the prompt text a
+CONDITIONING output was encoded from) or ``"label"`` (a speed or variant label). Seed Details
+supplies one built from what the pack's nodes recorded when they ran; prompts read back from a PNG
+have none, and the graph's literal inputs are used.
+"""
+
 SAMPLER_CLASSES = frozenset({"KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced"})
 DETAILS_NODE_ID = "SeedDetails|SeedNumber"
 _OUTPUT_CLASSES = frozenset(
@@ -612,9 +623,12 @@ def _link_id(link: list[Any]) -> str | None:
 class _Graph:
     """An API-format prompt ``{node_id: {"class_type", "inputs"}}`` with bounded link following."""
 
-    def __init__(self, graph: dict[Any, Any], problems: list[str]) -> None:
+    def __init__(self, graph: dict[Any, Any], problems: list[str], tap: Tap | None = None) -> None:
         self.nodes: dict[str, tuple[str, dict[str, Any]]] = {}
         self.problems = problems
+        self.tap = tap
+        self.tapped: set[str] = set()
+        """Nodes whose run-time output values the tap supplied (see :data:`Tap`)."""
         malformed = 0
         for node_id, node in graph.items():
             inputs = node.get("inputs", {}) if isinstance(node, dict) else None
@@ -675,12 +689,15 @@ class _Graph:
             hop = self.target(value)
             if hop is None:
                 return None, last
-            node_id, _, _, inputs = hop
+            node_id, index, class_type, inputs = hop
             if node_id in seen:
                 self._note(f"prompt: links loop through node {node_id!r}")
                 return None, last
             seen.add(node_id)
             last = node_id
+            tapped = self._tapped(node_id, class_type, index, "value")
+            if tapped is not NO_VALUE:
+                return tapped, node_id
             name = next((n for n in names if n in inputs), None)
             if name is None:
                 return None, last
@@ -688,8 +705,21 @@ class _Graph:
         self._note(f"prompt: more than {MAX_LINK_DEPTH} links in a row; gave up")
         return None, last
 
-    def walk(self, value: Any, step: Callable[[int, str, dict[str, Any]], tuple[Any, Any]]) -> Any:
-        """Follow a link chain: ``step(output_index, class_type, inputs)`` gives ``(result, next_value)``."""
+    def _tapped(self, node_id: str, class_type: str, index: int, want: str) -> Any:
+        if self.tap is None:
+            return NO_VALUE
+        value = self.tap(node_id, class_type, index, want)
+        if value is not NO_VALUE:
+            self.tapped.add(node_id)
+        return value
+
+    def walk(
+        self, value: Any, step: Callable[[int, str, dict[str, Any]], tuple[Any, Any]], want: str | None = None
+    ) -> Any:
+        """Follow a link chain: ``step(output_index, class_type, inputs)`` gives ``(result, next_value)``.
+
+        With ``want``, a node whose run-time value the tap knows ends the chain with that value.
+        """
         seen: set[str] = set()
         for _ in range(MAX_LINK_DEPTH):
             hop = self.target(value)
@@ -700,6 +730,10 @@ class _Graph:
                 self._note(f"prompt: links loop through node {node_id!r}")
                 return None
             seen.add(node_id)
+            if want is not None:
+                tapped = self._tapped(node_id, class_type, index, want)
+                if tapped is not NO_VALUE:
+                    return tapped
             result, value = step(index, class_type, inputs)
             if result is not None:
                 return result
@@ -721,7 +755,7 @@ class _Graph:
 
         if not is_link(value):
             return None
-        return self.walk(value, step)
+        return self.walk(value, step, want="text")
 
     def latent_size(self, value: Any) -> tuple[int, int, Any] | None:
         def step(_index: int, _class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
@@ -775,7 +809,7 @@ def _read_sampler(graph: _Graph, node_id: str, details: dict[str, Any]) -> None:
         mode = source_inputs.get("mode", DEFAULT_MODE)
         requested = source_inputs.get(REQUESTED_KEY, mode)
         _put(details, "mode", requested if requested in MODES else None)
-        if mode != "fixed":  # the prompt hook writes the seed used and "fixed"; this prompt was not resolved
+        if mode != "fixed" and seed_node not in graph.tapped:  # not resolved by the prompt hook, not run
             graph.problems.append(
                 f"prompt: Seed Source {seed_node!r} is in {_preview(mode)} mode, not resolved: the seed used is unknown"
             )
@@ -802,7 +836,9 @@ def _read_sampler(graph: _Graph, node_id: str, details: dict[str, Any]) -> None:
     sampler_node = graph.target(inputs.get("sampler"))
     if sampler_node is not None:
         s_class, s_inputs = sampler_node[2], sampler_node[3]
-        name = number(s_inputs.get("sampler_name"), _STRING_INPUTS)[0]
+        name = graph._tapped(sampler_node[0], s_class, sampler_node[1], "value")
+        if name is NO_VALUE:
+            name = number(s_inputs.get("sampler_name"), _STRING_INPUTS)[0]
         if name is None and s_class in _SAMPLER_NODE_NAMES:
             name = _SAMPLER_NODE_NAMES[s_class]
             if s_inputs.get("noise_device") == "gpu":
@@ -819,7 +855,10 @@ def _read_sampler(graph: _Graph, node_id: str, details: dict[str, Any]) -> None:
         return None, s_inputs.get("sigmas")
 
     if inputs.get("sigmas") is not None:
-        graph.walk(inputs.get("sigmas"), sigmas_step)
+        tapped = graph.walk(inputs.get("sigmas"), sigmas_step, want="sigmas")
+        if isinstance(tapped, dict):  # a Render Speed Preset's sigmas: the steps/scheduler they were built from
+            for key in ("steps", "scheduler", "denoise"):
+                _put(details, key, tapped.get(key))
 
     size = graph.latent_size(inputs.get("latent_image"))
     if size is not None:
@@ -828,6 +867,61 @@ def _read_sampler(graph: _Graph, node_id: str, details: dict[str, Any]) -> None:
         _put(details, "batch_size", size[2])
     model = graph.model(model_link)
     _put(details, "model", model)
+    if graph.tap is None:
+        return
+    for name in ("steps", "cfg", "sampler_name", "scheduler", "denoise", "sampler", "sigmas"):
+        hop = graph.target(inputs.get(name)) if is_link(inputs.get(name)) else None
+        if hop is not None:
+            speed = graph._tapped(hop[0], hop[2], hop[1], "speed")
+            if speed is not NO_VALUE:
+                _put(details, "speed", speed)
+                break
+
+    def label_step(_index: int, _class_type: str, c_inputs: dict[str, Any]) -> tuple[Any, Any]:
+        name = next((n for n in _CONDITIONING_INPUTS if n in c_inputs), None)
+        return None, c_inputs.get(name) if name else None
+
+    if is_link(positive):
+        _put(details, "label", graph.walk(positive, label_step, want="label"))
+
+
+_IMAGE_CHAIN_INPUTS = ("samples", "images", "image", "pixels", "latent", "latent_image")
+
+
+def producing_sampler(prompt: Mapping[str, Any], images: Any, problems: list[str] | None = None) -> str | None:
+    """The sampler whose output became ``images`` (a link), walking back through decoders and
+    image/latent nodes; None when no sampler is upstream. With two samplers in one graph, each
+    image finds its own."""
+    graph = _Graph(dict(prompt), [] if problems is None else problems)
+
+    seen: set[str] = set()
+    value = images
+    for _ in range(MAX_LINK_DEPTH):
+        hop = graph.target(value)
+        if hop is None or hop[0] in seen:
+            return None
+        node_id, _, class_type, inputs = hop
+        if class_type in SAMPLER_CLASSES:
+            return node_id
+        seen.add(node_id)
+        value = next((inputs[n] for n in _IMAGE_CHAIN_INPUTS if is_link(inputs.get(n))), None)
+    return None
+
+
+def details_for_sampler(
+    prompt: Mapping[str, Any], sampler_id: str, tap: Tap | None = None, problems: list[str] | None = None
+) -> dict[str, Any]:
+    """The details one sampler of an API-format ``prompt`` used, with run-time values from ``tap``.
+
+    Like :func:`details_from_comfy_prompt` for a chosen sampler; with a tap, also ``speed`` (from a
+    Render Speed Preset feeding the sampler) and ``label`` (from a Prompt Variant Sweep feeding its
+    positive conditioning). Not validated: the caller adds its own fields first.
+    """
+    graph = _Graph(dict(prompt), [] if problems is None else problems, tap)
+    details: dict[str, Any] = {}
+    if sampler_id in graph.nodes:
+        _read_sampler(graph, sampler_id, details)
+    return details
 
 
 def details_from_comfy_prompt(

@@ -108,4 +108,4 @@ def test_contact_sheet_node_grids_a_list_and_a_batch(sheet_module: ModuleType, t
     assert out.ui["seed_number_captions"] == ["Seed 5 · a", "Seed 6 · b", "Seed 6 · b"]
     [saved] = out.ui["images"]
     assert saved["type"] == "temp" and (tmp_path / saved["filename"]).exists()
-    assert "filename_prefix" in sheet_module.SeedContactSheet.validate_inputs(filename_prefix="../escape")
+    assert "filename_prefix" in sheet_module.SeedContactSheet.validate_inputs(filename_prefix=["../escape"])

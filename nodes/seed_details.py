@@ -1,0 +1,273 @@
+"""Seed Details (``SeedDetails|SeedNumber``): every image shows and carries how it was made.
+
+Finds each image's generation details in the executed graph with no extra wiring: it walks back
+from its ``images`` input to the sampler that produced them (so with two samplers each image gets
+its own), reads that sampler's inputs, and takes run-time values (seed sweeps, speed ladders,
+prompt variants: which list element made which image) from what the pack's nodes recorded when
+they ran (``core/run_values``). Saves like Save Image, plus an A1111 ``parameters`` chunk and our
+JSON chunk; the same details go into the ``ui`` output for ``/history`` and the browser.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import folder_paths
+import numpy as np
+import torch
+from comfy.cli_args import args
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from .core.metadata import (
+    DETAILS_VERSION,
+    autov2_hash,
+    details_for_sampler,
+    png_text_chunks,
+    producing_sampler,
+    reproducibility,
+    validate_details,
+)
+from .core.paths import check_prefix
+from .core.run_values import run_values
+from .v3 import io
+
+logger = logging.getLogger("seed_number")
+
+NODE_ID = "SeedDetails|SeedNumber"
+UI_KEY = "seed_number_details"
+DEFAULT_PREFIX = "SeedNumber/details"
+OVERRIDES = ("seed", "positive", "negative", "label", "speed")
+
+
+def _pack_version() -> str | None:
+    """``[project] version`` of the pack's pyproject.toml (no tomllib: Python 3.10 has none)."""
+    try:
+        text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def _comfyui_version() -> str | None:
+    try:
+        import comfyui_version
+
+        return str(comfyui_version.__version__)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _device() -> str:
+    try:
+        import comfy.model_management
+
+        return str(comfy.model_management.get_torch_device())
+    except Exception:  # no device information is not a reason to lose an image
+        return "unknown"
+
+
+PACK_VERSION = _pack_version()
+
+
+def environment() -> dict[str, Any]:
+    """Versions and devices recorded with every image."""
+    return {
+        "pack_version": PACK_VERSION,
+        "comfyui_version": _comfyui_version(),
+        "torch_version": torch.__version__.split("+")[0],
+        "device": _device(),
+        "noise_device": "cpu",  # KSampler's prepare_noise and Seed Source's noise both draw on the CPU
+    }
+
+
+def model_hash(name: Any) -> str | None:
+    """AutoV2 hash of a checkpoint by its ComfyUI name (hashed once, then cached)."""
+    if not isinstance(name, str):
+        return None
+    path = folder_paths.get_full_path("checkpoints", name)
+    if path is None:
+        return None
+    try:
+        return autov2_hash(path)
+    except OSError:
+        return None
+
+
+def _vae_name(prompt: dict[str, Any], images: Any) -> str | None:
+    """The VAE file of a VAELoader feeding the decoder of ``images``, else None (the checkpoint's own)."""
+    if not (isinstance(images, list) and len(images) == 2):
+        return None
+    decoder = prompt.get(str(images[0]), {})
+    vae = decoder.get("inputs", {}).get("vae") if isinstance(decoder, dict) else None
+    if isinstance(vae, list) and len(vae) == 2:
+        loader = prompt.get(str(vae[0]), {})
+        if isinstance(loader, dict) and loader.get("class_type") == "VAELoader":
+            name = loader.get("inputs", {}).get("vae_name")
+            return name if isinstance(name, str) else None
+    return None
+
+
+def _pick(values: list[Any] | None, k: int) -> Any:
+    """ComfyUI's list rule: element ``k``, or the last one of a shorter list."""
+    return values[min(k, len(values) - 1)] if values else None
+
+
+def image_details(
+    prompt: dict[str, Any] | None,
+    node_id: str,
+    element: int,
+    item: int,
+    batch_size: int,
+    size: tuple[int, int],
+    env: dict[str, Any],
+) -> dict[str, Any]:
+    """The details of batch item ``item`` of list element ``element`` of this node's ``images``."""
+    details: dict[str, Any] = {}
+    problems: list[str] = []
+    if isinstance(prompt, dict):
+        images_link = prompt.get(str(node_id), {}).get("inputs", {}).get("images")
+        sampler = producing_sampler(prompt, images_link, problems)
+        if sampler is not None:
+            tap = run_values.tap(prompt, element, item)
+            details = details_for_sampler(prompt, sampler, tap, problems)
+            seeds = [run_values.tap(prompt, element, j) for j in range(batch_size)]
+            details["seeds"] = [details_for_sampler(prompt, sampler, t).get("seed") for t in seeds]
+            details["sampler_node"] = sampler
+        details["vae"] = _vae_name(prompt, images_link)
+    details.update(width=size[0], height=size[1], batch_index=item, batch_size=batch_size)
+    details["model_hash"] = model_hash(details.get("model"))
+    details.update(env)
+    details["reproducible"] = reproducibility(
+        details.get("sampler"), env["device"], env["noise_device"], batch_size=batch_size
+    )
+    if problems:
+        logger.debug("Seed Details %s: %s", node_id, "; ".join(problems))
+    return details
+
+
+class SeedDetails(io.ComfyNode):
+    """Saves images with their seed and generation details, and shows them (ui, /history)."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=NODE_ID,
+            display_name="Seed Details",
+            category="Seed Number",
+            description=(
+                "Saves images like Save Image, with their seed, prompt, speed, sampler, model and "
+                "reproducibility in the PNG (ComfyUI's prompt/workflow, A1111 'parameters', and "
+                "Seed Number's own JSON), and shows the same details. No wiring needed beyond images."
+            ),
+            is_input_list=True,
+            is_output_node=True,
+            inputs=[
+                io.Image.Input("images", tooltip="The images; their details are found from the graph that made them."),
+                io.String.Input(
+                    "filename_prefix",
+                    default=DEFAULT_PREFIX,
+                    tooltip="Prefix of the saved files, inside ComfyUI's output folder (like Save Image).",
+                ),
+                io.Boolean.Input(
+                    "save",
+                    default=True,
+                    tooltip="Save into the output folder; off shows a preview only (temp folder), details included.",
+                ),
+                io.Int.Input(
+                    "seed",
+                    optional=True,
+                    force_input=True,
+                    tooltip="Override: the seed to record (else the one found in the graph).",
+                ),
+                io.String.Input(
+                    "positive", optional=True, force_input=True, tooltip="Override: the positive prompt to record."
+                ),
+                io.String.Input(
+                    "negative", optional=True, force_input=True, tooltip="Override: the negative prompt to record."
+                ),
+                io.String.Input("label", optional=True, force_input=True, tooltip="Override: a variant label."),
+                io.String.Input("speed", optional=True, force_input=True, tooltip="Override: a render speed label."),
+            ],
+            outputs=[],
+            hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo, io.Hidden.unique_id],
+        )
+
+    @classmethod
+    def validate_inputs(cls, filename_prefix: Any = None) -> bool | str:
+        # An input-list node gets every input as a list here too.
+        for prefix in filename_prefix if isinstance(filename_prefix, list) else [filename_prefix]:
+            if isinstance(prefix, str):
+                try:
+                    check_prefix(prefix)
+                except ValueError as exc:
+                    return str(exc)
+        return True
+
+    @classmethod
+    def execute(
+        cls, images: list[torch.Tensor], filename_prefix: list[str], save: list[bool], **overrides: list[Any]
+    ) -> io.NodeOutput:
+        if not images:
+            raise ValueError("Seed Details: images: nothing to save")
+        if _pick(save, 0) is False:
+            folder, prefix = folder_paths.get_temp_directory(), f"SeedNumber_preview_{secrets.token_hex(4)}"
+            kind = "temp"
+        else:
+            try:
+                prefix = check_prefix(_pick(filename_prefix, 0) or DEFAULT_PREFIX)
+            except ValueError as exc:
+                raise ValueError(f"Seed Details: {exc}") from None
+            folder, kind = folder_paths.get_output_directory(), "output"
+        first = images[0]
+        out_dir, name, counter, subfolder, _ = folder_paths.get_save_image_path(
+            prefix, folder, int(first.shape[2]), int(first.shape[1])
+        )
+        prompt = cls.hidden.prompt if isinstance(cls.hidden.prompt, dict) else None
+        env = environment()
+        results, all_details = [], []
+        for element, batch in enumerate(images):
+            batch_size = int(batch.shape[0])
+            for item in range(batch_size):
+                image = batch[item]
+                height, width = int(image.shape[0]), int(image.shape[1])
+                details = image_details(
+                    prompt, str(cls.hidden.unique_id), element, item, batch_size, (width, height), env
+                )
+                for key in OVERRIDES:
+                    value = _pick(overrides.get(key), element)
+                    if value is not None:
+                        details[key] = value
+                details = validate_details(details)
+                details["version"] = DETAILS_VERSION
+                filename = f"{name.replace('%batch_num%', str(item))}_{counter:05}_.png"
+                _save_png(image, os.path.join(out_dir, filename), cls.hidden.prompt, cls.hidden.extra_pnginfo, details)
+                saved = {"filename": filename, "subfolder": subfolder, "type": kind}
+                results.append(saved)
+                all_details.append({**details, "image": saved, "node": str(cls.hidden.unique_id)})
+                counter += 1
+        logger.debug("Seed Details %s saved %d image(s)", cls.hidden.unique_id, len(results))
+        return io.NodeOutput(ui={"images": results, UI_KEY: all_details})
+
+
+def _save_png(image: torch.Tensor, path: str, prompt: Any, extra_pnginfo: Any, details: dict[str, Any]) -> None:
+    """Write one image as SaveImage does, plus the details chunks (none with --disable-metadata)."""
+    pixels = np.clip(255.0 * image.cpu().numpy(), 0, 255).astype(np.uint8)
+    metadata = None
+    if not args.disable_metadata:
+        metadata = PngInfo()
+        if prompt is not None:
+            metadata.add_text("prompt", json.dumps(prompt))
+        if isinstance(extra_pnginfo, dict):
+            for key, value in extra_pnginfo.items():
+                metadata.add_text(key, json.dumps(value))
+        for key, value in png_text_chunks(details).items():
+            metadata.add_text(key, value)
+    Image.fromarray(pixels).save(path, pnginfo=metadata, compress_level=4)

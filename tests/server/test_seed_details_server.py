@@ -238,3 +238,25 @@ def test_hostile_files_through_the_api_give_clear_errors(comfy_server: ComfyServ
         else:
             assert isinstance(entry["outputs"]["30"]["seed_number_loaded"][0]["seed"], int)
     assert comfy_server.run(example_prompt())["status"]["completed"]
+
+
+def test_details_on_a_ladder_and_a_sweep_know_each_images_list_values(comfy_server: ComfyServer) -> None:
+    from .conftest import api_workflow
+
+    ladder = api_workflow("render_speed_ladder", seed_number=406220, mode="fixed")
+    ladder = with_details(ladder)
+    entry = comfy_server.run(ladder)
+    shown = details_of(entry)
+    assert [(d["speed"], d["steps"], d["seed"]) for d in shown] == [
+        ("Turbo", 12, 406220),
+        ("Default", 20, 406220),
+        ("Quality", 40, 406220),
+    ]
+    # re-queued unchanged, every node is cached but Seed Details still knows the list values
+    again = comfy_server.run(ladder | {"8": {**ladder["8"], "inputs": {**ladder["8"]["inputs"], "save": False}}})
+    assert [d["steps"] for d in details_of(again)] == [12, 20, 40]
+    sweep = with_details(api_workflow("seed_sweep", mode="random", count=4))
+    entry = comfy_server.run(sweep)
+    seeds = receipt(entry)["seeds"]
+    assert [d["seed"] for d in details_of(entry)] == seeds
+    assert {d["speed"] for d in details_of(entry)} == {"Turbo"}

@@ -1,0 +1,70 @@
+"""Load Seed Details over 200+ hostile files, as ComfyUI runs it: a clear result, bounded time and memory."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from seed_number.nodes.core.sampler_names import COMFY_SAMPLERS, COMFY_SCHEDULERS
+
+from .conftest import run_node
+
+ROOT = Path(__file__).resolve().parents[2]
+TIME_LIMIT_S = 1.0
+MEMORY_LIMIT = 64 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def loader(comfy: ModuleType) -> ModuleType:
+    return importlib.import_module("seed_number.nodes.load_seed_details")
+
+
+def hostile_corpus(directory: Path) -> list[Path]:
+    sys.path.insert(0, str(ROOT / "tests" / "core"))
+    try:
+        hostile = importlib.import_module("hostile_pngs")
+    finally:
+        sys.path.remove(str(ROOT / "tests" / "core"))
+    return hostile.write_corpus(directory, random.Random(4321))
+
+
+def test_every_hostile_file_gives_outputs_or_a_clear_error(
+    loader: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import folder_paths
+
+    monkeypatch.setattr(folder_paths, "get_input_directory", lambda: str(tmp_path))
+    files = hostile_corpus(tmp_path)
+    assert len(files) >= 200
+    outcomes = {"outputs": 0, "error": 0}
+    for path in files:
+        assert loader.LoadSeedDetails.validate_inputs(image=path.name) is True
+        tracemalloc.start()
+        start = time.perf_counter()
+        try:
+            out = run_node(loader.LoadSeedDetails, image=path.name)
+        except ValueError as exc:
+            message = str(exc)
+            assert message.startswith("Load Seed Details: image: ") and path.name in message
+            outcomes["error"] += 1
+        else:
+            seed, positive, negative, speed, steps, cfg, sampler, scheduler, width, height, source = out.args
+            assert isinstance(seed, int) and seed >= 0 and isinstance(source, str)
+            assert all(isinstance(text, str) for text in (positive, negative, speed))
+            assert 1 <= steps <= 10_000 and 0 <= cfg <= 100 and width >= 1 and height >= 1
+            assert sampler in COMFY_SAMPLERS and scheduler in COMFY_SCHEDULERS
+            outcomes["outputs"] += 1
+        finally:
+            elapsed = time.perf_counter() - start
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        assert elapsed < TIME_LIMIT_S * 3, (path.name, elapsed)  # tracemalloc roughly doubles the time
+        assert peak < MEMORY_LIMIT, (path.name, peak)
+    assert outcomes["error"] > 100 and outcomes["outputs"] > 0  # both kinds occur in the corpus

@@ -1,0 +1,84 @@
+"""Run-time values of list outputs: recorded by node and upstream signature, read back per image."""
+
+from __future__ import annotations
+
+from seed_number.nodes.core.metadata import NO_VALUE, details_for_sampler, producing_sampler
+from seed_number.nodes.core.run_values import RunValues, upstream_signature
+
+PROMPT = {
+    "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m.safetensors"}},
+    "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["1", 1]}},
+    "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "blur", "clip": ["1", 1]}},
+    "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 2}},
+    "5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": 10, "mode": "fixed", "count": 3}},
+    "9": {"class_type": "RenderSpeedPreset|SeedNumber", "inputs": {"speed": "Ladder", "model_family": "SD1.5"}},
+    "6": {
+        "class_type": "KSampler",
+        "inputs": {
+            "seed": ["5", 0],
+            "steps": ["9", 0],
+            "cfg": ["9", 1],
+            "sampler_name": ["9", 2],
+            "scheduler": ["9", 3],
+            "denoise": 1.0,
+            "model": ["1", 0],
+            "positive": ["2", 0],
+            "negative": ["3", 0],
+            "latent_image": ["4", 0],
+        },
+    },
+    "7": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["1", 2]}},
+    "8": {"class_type": "SeedDetails|SeedNumber", "inputs": {"images": ["7", 0]}},
+}
+
+
+def test_signature_changes_with_anything_upstream_only() -> None:
+    other = {**PROMPT, "3": {**PROMPT["3"], "inputs": {"text": "fog", "clip": ["1", 1]}}}
+    assert upstream_signature(PROMPT, "6") != upstream_signature(other, "6")  # negative prompt is upstream
+    assert upstream_signature(PROMPT, "5") == upstream_signature(other, "5")  # not upstream of the seed
+
+
+def test_tap_gives_each_list_element_its_values() -> None:
+    store = RunValues()
+    store.record(PROMPT, "5", {"value": {0: [10, 11, 12]}})
+    store.record(
+        PROMPT,
+        "9",
+        {
+            "value": {0: [12, 20, 40], 1: [7.0, 7.0, 7.0], 2: ["dpmpp_2m"] * 3, 3: ["karras"] * 3},
+            "speed": {"*": ["Turbo", "Default", "Quality"]},
+        },
+    )
+    assert producing_sampler(PROMPT, PROMPT["8"]["inputs"]["images"]) == "6"
+    rows = [details_for_sampler(PROMPT, "6", store.tap(PROMPT, k, 0)) for k in range(4)]
+    assert [(r["seed"], r["steps"], r["speed"]) for r in rows] == [
+        (10, 12, "Turbo"),
+        (11, 20, "Default"),
+        (12, 40, "Quality"),
+        (12, 40, "Quality"),  # a shorter list repeats its last value, as ComfyUI does
+    ]
+    assert rows[0]["positive"] == "a cat" and rows[0]["negative"] == "blur" and rows[0]["model"] == "m.safetensors"
+    # without records (a prompt read back from a PNG) the literal graph is all there is
+    plain = details_for_sampler(PROMPT, "6")
+    assert plain["seed"] == 10 and "steps" not in plain and "speed" not in plain
+
+
+def test_per_image_noise_and_unknown_outputs() -> None:
+    store = RunValues()
+    store.record(PROMPT, "5", {"value": {1: [{"per_image_base": 100}]}})
+    tap = store.tap(PROMPT, 0, 3)
+    assert tap("5", "SeedSource|SeedNumber", 1, "value") == 103
+    assert tap("5", "SeedSource|SeedNumber", 0, "value") is NO_VALUE
+    assert tap("9", "RenderSpeedPreset|SeedNumber", 0, "value") is NO_VALUE
+    assert store.lookup({"5": {"class_type": "x", "inputs": {}}}, "5") is None
+
+
+def test_store_is_bounded() -> None:
+    store = RunValues(max_entries=3)
+    for seed in range(5):
+        prompt = {"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": seed}}}
+        store.record(prompt, "5", {"value": {0: [seed]}})
+    assert store.lookup({"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": 0}}}, "5") is None
+    assert store.lookup({"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": 4}}}, "5") == {
+        "value": {0: [4]}
+    }

@@ -1,0 +1,131 @@
+"""Benchmark (not a test): reading details back, and what saving with details adds to Save Image.
+
+Run: ``scripts/bench`` or ``python -m benchmarks.bench_seed_details`` in the test venv with
+COMFYUI_PATH set. Targets: details read from a 1024² PNG ≤ 5 ms median; saving a 512² image with
+details ≤ 5 % over ComfyUI's own Save Image write (same compression, same prompt/workflow chunks).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT))
+
+from benchmarks.bench_seed_source import timed  # noqa: E402
+
+
+def paired(first: Callable[[int], object], second: Callable[[int], object], runs: int = 60) -> tuple[list, list]:
+    """Times of ``first`` and ``second``, interleaved with alternating order so drift hits both alike."""
+    a, b = [], []
+    for i in range(runs):
+        for fn, out in ((first, a), (second, b)) if i % 2 == 0 else ((second, b), (first, a)):
+            start = time.perf_counter()
+            fn(i)
+            out.append(time.perf_counter() - start)
+    return a, b
+
+
+def _workflow() -> tuple[dict, dict]:
+    prompt = json.loads((ROOT / "workflows/api/seed_source_txt2img.json").read_text())
+    workflow = json.loads((ROOT / "workflows/seed_source_txt2img.json").read_text())
+    return prompt, {"workflow": workflow}
+
+
+def main() -> int:
+    from tools.comfy_server import find_comfyui
+    from tools.pack import load_pack
+
+    load_pack()
+    comfyui = find_comfyui()
+    if comfyui is None:
+        print("no ComfyUI found (set COMFYUI_PATH): nothing measured")  # noqa: T201
+        return 1
+    sys.path.insert(0, str(comfyui))
+    import comfy.cli_args
+
+    comfy.cli_args.args.cpu = True
+    import torch
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from seed_number.nodes.core.metadata import read_png_details
+    from seed_number.nodes.seed_details import _save_png, environment
+
+    prompt, extra = _workflow()
+    details = {
+        "seed": 406220,
+        "mode": "random",
+        "positive": prompt["2"]["inputs"]["text"],
+        "negative": prompt["3"]["inputs"]["text"],
+        "steps": 20,
+        "cfg": 7.0,
+        "sampler": "euler",
+        "scheduler": "normal",
+        "width": 512,
+        "height": 512,
+        "model": "seed_number_demo_sd15.safetensors",
+        "model_hash": "50814bd5e5",
+        **environment(),
+    }
+    rng = np.random.default_rng(0)  # a private generator: noise-like pixels compress like real renders
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.png"
+        _save_png(torch.from_numpy(rng.random((1024, 1024, 3), dtype=np.float32)), str(big), prompt, extra, details)
+        read = timed(lambda: read_png_details(big), runs=500, warmup=20)
+        image = torch.from_numpy(rng.random((512, 512, 3), dtype=np.float32))
+
+        def plain_save(path: str) -> None:  # what ComfyUI's SaveImage does per image
+            pixels = np.clip(255.0 * image.cpu().numpy(), 0, 255).astype(np.uint8)
+            info = PngInfo()
+            info.add_text("prompt", json.dumps(prompt))
+            for key, value in extra.items():
+                info.add_text(key, json.dumps(value))
+            Image.fromarray(pixels).save(path, pnginfo=info, compress_level=4)
+
+        plain, ours = paired(
+            lambda i: plain_save(f"{tmp}/p{i}.png"),
+            lambda i: _save_png(image, f"{tmp}/d{i}.png", prompt, extra, details),
+        )
+        # whole nodes: ComfyUI's SaveImage vs Seed Details (details found from the graph, model hash cached)
+        import folder_paths
+        from comfy_api.latest import io
+
+        import nodes as comfy_nodes
+        from seed_number.nodes.seed_details import SeedDetails
+
+        folder_paths.set_output_directory(tmp)
+        graph = dict(prompt)
+        graph["8"] = {"class_type": "SeedDetails|SeedNumber", "inputs": {"images": ["7", 0]}}
+        hidden = {io.Hidden.unique_id: "8", io.Hidden.prompt: graph, io.Hidden.extra_pnginfo: extra}
+        node = SeedDetails.PREPARE_CLASS_CLONE(hidden)
+        save_image = comfy_nodes.SaveImage()
+        batch = image.unsqueeze(0)
+        node_plain, node_ours = paired(
+            lambda i: save_image.save_images(batch, "bench/plain", prompt=graph, extra_pnginfo=extra),
+            lambda i: node.EXECUTE_NORMALIZED(images=[batch], filename_prefix=["bench/details"], save=[True]),
+        )
+    node_plain_ms, node_ours_ms = statistics.median(node_plain) * 1000, statistics.median(node_ours) * 1000
+    plain_ms, ours_ms = statistics.median(plain) * 1000, statistics.median(ours) * 1000
+    print(f"details_read_1024px_png: median_ms={read['median_ms']:.3f}, p95_ms={read['p95_ms']:.3f}")  # noqa: T201
+    print(  # noqa: T201
+        f"save_512px: save_image_median_ms={plain_ms:.1f}, seed_details_median_ms={ours_ms:.1f}, "
+        f"overhead={100 * (ours_ms / plain_ms - 1):+.1f}%"
+    )
+    print(  # noqa: T201
+        f"node_512px: SaveImage_median_ms={node_plain_ms:.1f}, SeedDetails_median_ms={node_ours_ms:.1f}, "
+        f"overhead={100 * (node_ours_ms / node_plain_ms - 1):+.1f}%"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .contact_sheet import SeedContactSheet
+from .help_pages import register as register_help_pages
 from .load_seed_details import LoadSeedDetails
 from .prompt_hook import register
 from .render_speed_preset import RenderSpeedPreset
@@ -26,4 +27,5 @@ class SeedNumberExtension(ComfyExtension):
 
 async def comfy_entrypoint() -> SeedNumberExtension:
     register()
+    register_help_pages([node.GET_SCHEMA().node_id for node in NODES])
     return SeedNumberExtension()

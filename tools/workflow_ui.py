@@ -60,6 +60,10 @@ DESCRIPTIONS = {
         "Seed Source with count 8: one queue renders eight consecutive seeds at the Turbo preset, saved one by "
         "one and as a contact sheet captioned with each seed."
     ),
+    "seed_details_txt2img": (
+        "Seed Source → KSampler → Seed Details: the image is saved with its seed, prompts, sampler settings, "
+        "model hash and reproducibility (ComfyUI, A1111 and Seed Number metadata) and shows them."
+    ),
 }
 """``extra.info.description`` of generated workflows (optional; the name is derived from the file name)."""
 

@@ -19,3 +19,18 @@ def check_prefix(prefix: str, input_name: str = "filename_prefix") -> str:
     if ".." in prefix.replace("\\", "/").split("/"):
         raise ValueError(f"{input_name}: {prefix!r} must not contain '..'")
     return prefix
+
+
+def help_page_file(requested: str, node_ids: list[str] | tuple[str, ...]) -> str | None:
+    """The file under ``web/docs/`` holding the help page the frontend asks for, or None.
+
+    The frontend fetches ``docs/<node id>.md``; our node ids contain ``|``, which Windows cannot hold
+    in a file name (a git clone there would fail), so ``docs/SeedSource|SeedNumber.md`` is stored as
+    ``SeedSource.md``.
+    """
+    if not requested.endswith(".md"):
+        return None
+    node_id = requested[: -len(".md")]
+    if node_id not in node_ids:
+        return None
+    return node_id.split("|", 1)[0] + ".md"

@@ -66,3 +66,13 @@ def test_prefix_outside_output_is_refused(bad: str) -> None:
 def test_prefix_inside_output_is_kept() -> None:
     assert check_prefix("SeedNumber/contact_sheet") == "SeedNumber/contact_sheet"
     assert check_prefix("a..b/c") == "a..b/c"
+
+
+def test_help_page_files_are_windows_safe_names_of_known_nodes() -> None:
+    from seed_number.nodes.core.paths import help_page_file
+
+    ids = ("SeedSource|SeedNumber", "SeedDetails|SeedNumber")
+    assert help_page_file("SeedSource|SeedNumber.md", ids) == "SeedSource.md"
+    assert help_page_file("SeedDetails|SeedNumber.md", ids) == "SeedDetails.md"
+    for bad in ("Other|SeedNumber.md", "SeedSource|SeedNumber", "../SeedSource|SeedNumber.md", "SeedSource.md"):
+        assert help_page_file(bad, ids) is None

@@ -1,0 +1,49 @@
+"""Serves the nodes' help pages (``web/docs``) at the URLs ComfyUI's frontend asks for.
+
+The frontend's node help fetches ``/extensions/<pack folder>/docs/<node id>.md``. Our node ids hold
+a ``|`` (``SeedSource|SeedNumber``), a character Windows cannot put in a file name, so the pages are
+stored as ``web/docs/SeedSource.md`` and this route answers for the ``|`` names. Routes a pack adds
+are matched before ComfyUI's static ``/extensions`` folders.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .core.paths import help_page_file
+
+logger = logging.getLogger("seed_number")
+
+PACK_ROOT = Path(__file__).parents[1]
+"""The pack folder as ComfyUI loaded it (not resolved: its name is the one in the frontend's URLs)."""
+DOCS = PACK_ROOT / "web" / "docs"
+
+_registered = False
+
+
+def register(node_ids: list[str]) -> bool:
+    """Add the route once; False when there is no running PromptServer (tests, scripts)."""
+    global _registered
+    if _registered:
+        return True
+    try:
+        from aiohttp import web
+        from server import PromptServer
+    except ImportError:
+        return False
+    instance = getattr(PromptServer, "instance", None)
+    if instance is None:
+        return False
+    ids = tuple(node_ids)
+
+    @instance.routes.get(f"/extensions/{PACK_ROOT.name}/docs/{{name}}")
+    async def help_page(request: web.Request) -> web.StreamResponse:
+        name = help_page_file(request.match_info["name"], ids)
+        path = DOCS / name if name else None
+        if path is None or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Type": "text/markdown; charset=utf-8"})
+
+    _registered = True
+    return True

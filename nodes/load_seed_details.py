@@ -16,7 +16,8 @@ from typing import Any
 import comfy.samplers
 import folder_paths
 
-from .core.metadata import DetailsError, read_png_details
+from .core.metadata import DetailsError, read_png_details, reproducibility
+from .seed_details import environment
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
@@ -149,6 +150,15 @@ class LoadSeedDetails(io.ComfyNode):
             missing.append(f"scheduler {values['scheduler']!r} (unknown to this ComfyUI)")
             values["scheduler"] = DEFAULTS["scheduler"]
         source = result.source + (f"; defaults for {', '.join(missing)}" if missing else "")
+        # would re-running here give the same bits? (versions and device of the file vs this ComfyUI)
+        now = environment()
+        again = reproducibility(
+            values["sampler"],
+            now["device"],
+            now["noise_device"],
+            saved_env={k: details.get(k) for k in ("comfyui_version", "torch_version", "device")},
+            current_env=now,
+        )
         logger.debug("Load Seed Details %s: %s", image, source)
         return io.NodeOutput(
             int(values["seed"]),
@@ -162,5 +172,14 @@ class LoadSeedDetails(io.ComfyNode):
             int(values["width"]),
             int(values["height"]),
             source,
-            ui={UI_KEY: [{**{k: details.get(k) for k in DEFAULTS}, "source": source, "problems": result.problems}]},
+            ui={
+                UI_KEY: [
+                    {
+                        **{k: details.get(k) for k in DEFAULTS},
+                        "source": source,
+                        "problems": result.problems,
+                        "reproducible_here": again,
+                    }
+                ]
+            },
         )

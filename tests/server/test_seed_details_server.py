@@ -138,6 +138,7 @@ def test_round_trip_details_load_remake_identical_pixels(comfy_server: ComfyServ
     assert (loaded["steps"], loaded["cfg"], loaded["sampler"], loaded["scheduler"]) == (3, 6.5, "dpmpp_2m", "karras")
     assert receipt(again)["seed"] == receipt(first)["seed"]
     assert np.array_equal(pixels(saved_images(comfy_server, again)[0]), pixels(image))
+    assert loaded["reproducible_here"]["verdict"] == "same machine"  # same ComfyUI, torch and device
 
 
 def test_a1111_only_png_is_read_from_parameters(comfy_server: ComfyServer) -> None:

@@ -1,0 +1,307 @@
+// Seed Number sidebar panel: recent generations with their seeds, and one-click reuse of a seed.
+// Plain ES module; ComfyUI core only through scripts/app.js and scripts/api.js, siblings relatively.
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+import { buildEntries, historyItemEntries, historyToEntries } from "./panel/entries.js";
+import { forgetRendered, mountPanel } from "./panel/render.js";
+import { DEFAULT_MAX_ENTRIES, EntryStore, MAX_MAX_ENTRIES } from "./panel/store.js";
+
+const TAB_ID = "seed-number";
+const SEED_SOURCE = "SeedSource|SeedNumber";
+const SPEED_PRESET = "RenderSpeedPreset|SeedNumber";
+const MAX_ENTRIES = "SeedNumber.Panel.MaxEntries";
+const CLEARED_AT = "SeedNumber.Panel.ClearedAt"; // localStorage: what "Clear" hid, kept over reloads
+const SPEEDS = ["Turbo", "Default", "Quality"];
+
+const store = new EntryStore(DEFAULT_MAX_ENTRIES);
+store.clearedAt = Number(localStorage.getItem(CLEARED_AT)) || 0;
+const state = { query: "", expanded: new Set() }; // survives closing and reopening the tab
+const pending = new Map(); // prompt id -> {node id: output}, filled by `executed` events
+let panel = null; // the mounted panel, while the tab is open
+let renderQueued = false;
+
+// -- helpers ------------------------------------------------------------------------------------
+
+function toast(severity, summary, detail) {
+  app.extensionManager?.toast?.add?.({ severity, summary, detail, life: 3500 });
+}
+
+function imageURL(image) {
+  const params = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder, type: image.type });
+  return api.apiURL(`/view?${params}`);
+}
+
+function scheduleRender() {
+  if (!panel || renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    panel?.update();
+  });
+}
+
+store.subscribe(scheduleRender);
+
+function widget(node, name) {
+  return node?.widgets?.find((w) => w.name === name);
+}
+
+function setWidget(node, name, value) {
+  const w = widget(node, name);
+  if (!w) return false;
+  w.value = value;
+  w.callback?.(value, app.canvas, node);
+  return true;
+}
+
+/** Every node of the open workflow, subgraphs included, with its execution id ("5", "5:3"). */
+function allNodes(graph = app.graph, prefix = "", seen = new Set()) {
+  const found = [];
+  for (const node of graph?.nodes ?? graph?._nodes ?? []) {
+    const id = prefix + String(node.id);
+    found.push({ id, node });
+    const inner = node.subgraph;
+    if (inner && !seen.has(inner)) {
+      seen.add(inner);
+      found.push(...allNodes(inner, id + ":", seen));
+    }
+  }
+  return found;
+}
+
+/** The node an execution id ("5", or "5:3" inside a subgraph) names in the open workflow. */
+function nodeById(id) {
+  let graph = app.graph;
+  let node = null;
+  for (const part of String(id).split(":")) {
+    node = graph?.getNodeById?.(part) ?? graph?.getNodeById?.(Number(part)) ?? null;
+    if (!node) return null;
+    graph = node.subgraph;
+  }
+  return node;
+}
+
+function ofType(type) {
+  return allNodes().filter(({ node }) => (node.comfyClass ?? node.type) === type);
+}
+
+/**
+ * The Seed Source to set: the one selected on the canvas, else the one that made the entry (by id),
+ * else the only one in the workflow; null with a reason otherwise.
+ */
+function targetSeedSource(entry) {
+  const selected = Object.values(app.canvas?.selected_nodes ?? {}).filter((n) => n.comfyClass === SEED_SOURCE);
+  if (selected.length === 1) return { node: selected[0] };
+  const producer = entry.seedNode != null ? nodeById(entry.seedNode) : null;
+  if (producer?.comfyClass === SEED_SOURCE) return { node: producer };
+  const all = ofType(SEED_SOURCE);
+  if (all.length === 1) return { node: all[0].node };
+  if (!all.length) return { reason: "There is no Seed Source in this workflow." };
+  return { reason: "This workflow has several Seed Sources: select the one to set, then try again." };
+}
+
+function useSeed(entry, { withSpeed = false } = {}) {
+  if (entry.seed === null || entry.seed === undefined) {
+    toast("warn", "No seed", "This generation has no recorded seed.");
+    return false;
+  }
+  if (typeof entry.seed !== "number") {
+    toast("warn", "Seed too large", `${entry.seed} is beyond what the editor can hold exactly (2^53).`);
+    return false;
+  }
+  const { node, reason } = targetSeedSource(entry);
+  if (!node) {
+    toast("warn", "Seed not set", reason);
+    return false;
+  }
+  setWidget(node, "seed_number", entry.seed);
+  setWidget(node, "mode", "fixed");
+  const done = [`Seed Source #${node.id}: fixed, seed ${entry.seed}`];
+  if (entry.sweep && (widget(node, "count")?.value ?? 1) > 1) {
+    setWidget(node, "count", 1);
+    done.push("count 1 (re-makes this image of the sweep)");
+  }
+  if (withSpeed) {
+    const speed = String(entry.speed ?? "").split(" ")[0];
+    const presets = ofType(SPEED_PRESET);
+    if (!SPEEDS.includes(speed)) {
+      done.push("no render speed recorded");
+    } else if (!presets.length) {
+      done.push("no Render Speed Preset in this workflow");
+    } else {
+      for (const { node: preset } of presets) setWidget(preset, "speed", speed);
+      done.push(`speed ${speed}`);
+    }
+    if (entry.label) done.push(`variant “${entry.label}” is not re-selectable: edit the template`);
+  }
+  node.setDirtyCanvas?.(true, true);
+  app.graph?.setDirtyCanvas?.(true, true);
+  toast("success", withSpeed ? "Settings applied" : "Seed applied", done.join("; "));
+  return true;
+}
+
+async function copySeed(entry) {
+  try {
+    await navigator.clipboard.writeText(String(entry.seed));
+    toast("info", "Seed copied", String(entry.seed));
+  } catch {
+    toast("warn", "Could not copy", "The browser refused clipboard access.");
+  }
+}
+
+function onAction(action, entry) {
+  if (action === "copy") void copySeed(entry);
+  else if (action === "use") useSeed(entry);
+  else if (action === "use-all") useSeed(entry, { withSpeed: true });
+}
+
+function clearPanel() {
+  store.clear();
+  localStorage.setItem(CLEARED_AT, String(store.clearedAt));
+  toast("info", "Seed Number", "List cleared. New generations will appear here.");
+}
+
+// -- sources: /history on load, websocket events as runs finish -----------------------------------
+
+async function loadHistory() {
+  try {
+    const response = await api.fetchApi(`/history?max_items=${store.max}`);
+    if (!response.ok) return;
+    store.put(historyToEntries(await response.json()), "history");
+  } catch (error) {
+    console.warn("Seed Number panel: could not read /history", error);
+  }
+}
+
+/** Rebuilds one prompt's entries from /history (which knows the queued prompt: text, model, size). */
+async function refreshFromHistory(promptId, tries = 8) {
+  for (let i = 0; i < tries; i++) {
+    try {
+      const response = await api.fetchApi(`/history/${encodeURIComponent(promptId)}`);
+      const item = response.ok ? (await response.json())?.[promptId] : null;
+      if (item?.outputs) {
+        store.put(historyItemEntries(promptId, item), "history");
+        return;
+      }
+    } catch {
+      // the server may be busy or restarting: try again below
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150 * 2 ** i));
+  }
+}
+
+function onExecuted({ detail }) {
+  if (!detail?.prompt_id || !detail.output) return;
+  if (!pending.has(detail.prompt_id)) pending.set(detail.prompt_id, {});
+  pending.get(detail.prompt_id)[String(detail.node ?? detail.display_node)] = detail.output;
+}
+
+function onFinished({ detail }) {
+  const promptId = detail?.prompt_id;
+  if (!promptId) return;
+  const outputs = pending.get(promptId);
+  pending.delete(promptId);
+  if (!outputs) return; // nothing of ours ran, or this tab did not queue it
+  const entries = buildEntries(promptId, outputs, { time: detail.timestamp ?? Date.now() });
+  if (!entries.length) return;
+  store.put(entries, "live");
+  void refreshFromHistory(promptId);
+}
+
+// -- the extension ----------------------------------------------------------------------------------
+
+function addStyles() {
+  if (document.querySelector("link[data-seed-number-panel]")) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = new URL("./panel.css", import.meta.url).href;
+  link.dataset.seedNumberPanel = "";
+  document.head.append(link);
+}
+
+/** A debugging and benchmarking handle (window.__seedNumberPanel): the store and a render call. */
+const debugHook = {
+  store,
+  buildEntries,
+  historyToEntries,
+  addEntries(entries, source = "live") {
+    return store.put(entries, source);
+  },
+  /**
+   * Re-renders the open panel; the number of entries it lists (0 when the tab is closed). With
+   * `fresh`, every card is built again instead of reusing the cards of earlier renders.
+   */
+  render({ fresh = false } = {}) {
+    if (fresh) forgetRendered();
+    return panel?.update() ?? 0;
+  },
+  reload: loadHistory,
+};
+
+app.registerExtension({
+  name: "SeedNumber.Panel",
+
+  settings: [
+    {
+      id: MAX_ENTRIES,
+      category: ["Seed Number", "Panel", "Max entries"],
+      name: "Generations kept in the Seed Number panel",
+      tooltip: "The newest ones are kept; the panel also reads this many from the server's history on load.",
+      type: "number",
+      defaultValue: DEFAULT_MAX_ENTRIES,
+      attrs: { min: 1, max: MAX_MAX_ENTRIES, step: 10 },
+      onChange(value, old) {
+        store.setMax(value ?? DEFAULT_MAX_ENTRIES);
+        if (old !== undefined && Number(value) > Number(old)) void loadHistory();
+      },
+    },
+  ],
+
+  commands: [
+    {
+      id: "SeedNumber.TogglePanel",
+      label: "Seed Number: toggle the panel",
+      icon: "pi pi-hashtag",
+      function: () => app.extensionManager.command.execute(`Workspace.ToggleSidebarTab.${TAB_ID}`),
+    },
+    {
+      id: "SeedNumber.ReuseLastSeed",
+      label: "Seed Number: reuse the last seed",
+      icon: "pi pi-replay",
+      function: () => {
+        const entry = store.newest();
+        if (!entry) toast("warn", "No seed yet", "Run a workflow with a Seed Source first.");
+        else useSeed(entry);
+      },
+    },
+  ],
+
+  keybindings: [
+    { combo: { key: "s", alt: true }, commandId: "SeedNumber.TogglePanel" },
+    { combo: { key: "r", alt: true, shift: true }, commandId: "SeedNumber.ReuseLastSeed" },
+  ],
+
+  setup() {
+    addStyles();
+    app.extensionManager.registerSidebarTab({
+      id: TAB_ID,
+      icon: "pi pi-hashtag",
+      title: "Seed Number",
+      tooltip: "Seed Number: recent generations and their seeds",
+      label: "Seeds",
+      type: "custom",
+      render(element) {
+        panel = mountPanel(element, { store, state, imageURL, onAction, onClear: clearPanel });
+      },
+      destroy() {
+        panel = null;
+      },
+    });
+    api.addEventListener("executed", onExecuted);
+    api.addEventListener("execution_success", onFinished);
+    api.addEventListener("execution_error", onFinished);
+    api.addEventListener("execution_interrupted", onFinished);
+    window.__seedNumberPanel = debugHook;
+    void loadHistory();
+  },
+});

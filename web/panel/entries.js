@@ -1,0 +1,368 @@
+// Seed Number panel: turns one finished prompt's node outputs into panel entries (one per image).
+// Pure module: no DOM, no ComfyUI imports; the same code serves live websocket events and /history.
+// ComfyUI imports every .js under web/ as an extension module, so this file has no side effects.
+
+export const DETAILS = "seed_number_details";
+export const RECEIPT = "seed_number_receipt";
+export const SPEED = "seed_number_speed";
+export const VARIANTS = "seed_number_variants";
+export const CAPTIONS = "seed_number_captions";
+
+const TEXT_LIMIT = 20000; // longer strings are cut: the panel shows text, it is not an archive
+
+function text(value) {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "object") return null;
+  const s = String(value);
+  return s.length > TEXT_LIMIT ? s.slice(0, TEXT_LIMIT) + "…" : s;
+}
+
+function number(value) {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  return null;
+}
+
+/** A seed as given (a number, or a string of digits for seeds beyond 2^53), else null. */
+function seedValue(value) {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === "string" && /^\d{1,20}$/.test(value)) {
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : value;
+  }
+  return null;
+}
+
+function image(value) {
+  if (!value || typeof value !== "object" || typeof value.filename !== "string" || !value.filename) return null;
+  return {
+    filename: value.filename,
+    subfolder: typeof value.subfolder === "string" ? value.subfolder : "",
+    type: typeof value.type === "string" && value.type ? value.type : "output",
+  };
+}
+
+/** Orders node ids the way people read them: "2" < "10", "5" < "5:3". */
+export function compareNodeIds(a, b) {
+  const pa = String(a).split(":");
+  const pb = String(b).split(":");
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    if (pa[i] === undefined) return -1;
+    if (pb[i] === undefined) return 1;
+    const na = Number(pa[i]);
+    const nb = Number(pb[i]);
+    if (Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+    if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
+  }
+  return 0;
+}
+
+function sortedOutputs(outputs) {
+  if (!outputs || typeof outputs !== "object") return [];
+  return Object.keys(outputs)
+    .sort(compareNodeIds)
+    .map((id) => [id, outputs[id]])
+    .filter(([, out]) => out && typeof out === "object");
+}
+
+function list(value) {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The note a record carries: `reproducible` {verdict, reasons} or a `reproducibility_note` string. */
+function noteOf(record) {
+  const r = record?.reproducible;
+  if (r && typeof r === "object") {
+    const verdict = text(r.verdict);
+    const reasons = list(r.reasons).map(text).filter(Boolean);
+    const parts = [verdict, reasons.join("; ")].filter(Boolean);
+    if (parts.length) return { verdict, note: parts.join(": ") };
+  }
+  const note = text(record?.reproducibility_note) ?? text(record?.reproducibility);
+  return note ? { verdict: null, note } : { verdict: null, note: null };
+}
+
+// -- the queued prompt (API format) ------------------------------------------------------------
+
+function linkSource(value) {
+  return Array.isArray(value) && value.length === 2 && (typeof value[0] === "string" || typeof value[0] === "number")
+    ? String(value[0])
+    : null;
+}
+
+/** Breadth-first over a node and what feeds it: the first literal value of one of `names`. */
+function findLiteral(graph, startId, names, maxNodes = 64) {
+  const seen = new Set();
+  const queue = startId == null ? [] : [String(startId)];
+  while (queue.length && seen.size < maxNodes) {
+    const id = queue.shift();
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const inputs = graph[id]?.inputs;
+    if (!inputs || typeof inputs !== "object") continue;
+    for (const name of names) {
+      const value = inputs[name];
+      if (name in inputs && value !== null && typeof value !== "object") return value;
+    }
+    for (const value of Object.values(inputs)) {
+      const source = linkSource(value);
+      if (source !== null && !seen.has(source)) queue.push(source);
+    }
+  }
+  return null;
+}
+
+/** Breadth-first: the node that feeds the first linked input called `name`. */
+function findLinkedInput(graph, startId, name, maxNodes = 64) {
+  const seen = new Set();
+  const queue = startId == null ? [] : [String(startId)];
+  while (queue.length && seen.size < maxNodes) {
+    const id = queue.shift();
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const inputs = graph[id]?.inputs;
+    if (!inputs || typeof inputs !== "object") continue;
+    const direct = linkSource(inputs[name]);
+    if (direct !== null) return direct;
+    for (const value of Object.values(inputs)) {
+      const source = linkSource(value);
+      if (source !== null && !seen.has(source)) queue.push(source);
+    }
+  }
+  return null;
+}
+
+function isSampler(node) {
+  const inputs = node?.inputs;
+  if (!inputs || typeof inputs !== "object") return false;
+  return "latent_image" in inputs && ("positive" in inputs || "guider" in inputs);
+}
+
+/**
+ * What the queued prompt says about the images: prompt text, model, sampler settings and size, read
+ * from the sampler that the Seed Source `seedNode` feeds (else the first sampler). Literal values
+ * only: an input fed by another node (a Render Speed Preset, a variant sweep) is left to that node's
+ * own record. Returns {} when the prompt is unknown (a live event before /history has it).
+ */
+export function graphContext(graph, seedNode) {
+  if (!graph || typeof graph !== "object") return {};
+  const samplers = Object.keys(graph)
+    .filter((id) => isSampler(graph[id]))
+    .sort(compareNodeIds);
+  if (!samplers.length) return {};
+  const fed = samplers.find((id) => {
+    const inputs = graph[id].inputs;
+    const fedBy = (name) => seedNode != null && linkSource(inputs[name]) === String(seedNode);
+    return fedBy("seed") || fedBy("noise_seed") || fedBy("noise");
+  });
+  const sampler = fed ?? samplers[0];
+  const positive = findLinkedInput(graph, sampler, "positive");
+  const negative = findLinkedInput(graph, sampler, "negative");
+  const inputs = graph[sampler].inputs;
+  const latent = linkSource(inputs.latent_image);
+  const direct = (name) => (name in inputs && linkSource(inputs[name]) === null ? inputs[name] : null);
+  // Literal inputs of the sampler itself are what it used: they win over a preset's record.
+  const fixed = {
+    steps: number(direct("steps")),
+    cfg: number(direct("cfg")),
+    sampler: text(direct("sampler_name")),
+    scheduler: text(direct("scheduler")),
+    denoise: number(direct("denoise")),
+  };
+  return {
+    fixed,
+    positive: text(findLiteral(graph, positive, ["text", "text_g", "prompt"])),
+    negative: text(findLiteral(graph, negative, ["text", "text_g", "prompt"])),
+    steps: number(findLiteral(graph, sampler, ["steps"])),
+    cfg: number(findLiteral(graph, sampler, ["cfg"])),
+    sampler: text(findLiteral(graph, sampler, ["sampler_name"])),
+    scheduler: text(findLiteral(graph, sampler, ["scheduler"])),
+    denoise: number(findLiteral(graph, sampler, ["denoise"])),
+    width: number(findLiteral(graph, latent, ["width"])),
+    height: number(findLiteral(graph, latent, ["height"])),
+    model: text(findLiteral(graph, sampler, ["ckpt_name", "unet_name", "model_name"])),
+  };
+}
+
+// -- entries -----------------------------------------------------------------------------------
+
+const FIELDS = [
+  "seed", "mode", "positive", "negative", "label", "speed", "steps", "cfg", "sampler", "scheduler", "denoise",
+  "width", "height", "batchIndex", "model", "modelHash", "verdict", "note", "seedNode", "image", "sweep", "seeds",
+];
+
+function makeEntry(meta, index, fields, context, fixed = {}) {
+  const entry = { promptId: meta.promptId, number: meta.number, time: meta.time, index };
+  for (const name of FIELDS) {
+    const values = [fixed[name], fields[name], context[name]];
+    entry[name] = values.find((v) => v !== undefined && v !== null) ?? null;
+  }
+  const img = entry.image;
+  entry.key = `${meta.promptId}|${index}|${img ? `${img.type}/${img.subfolder}/${img.filename}` : "-"}`;
+  entry.search = [
+    entry.seed, entry.label, entry.speed, entry.positive, entry.negative, entry.model, entry.sampler,
+    entry.scheduler, entry.note, img?.filename, img?.subfolder,
+  ]
+    .filter((v) => v !== null && v !== undefined)
+    .join("\n")
+    .toLowerCase();
+  return entry;
+}
+
+function fromDetails(meta, details, context) {
+  return details.map((d, index) => {
+    const record = d && typeof d === "object" ? d : {};
+    const { verdict, note } = noteOf(record);
+    return makeEntry(
+      meta,
+      index,
+      {
+        seed: seedValue(record.seed),
+        mode: text(record.mode),
+        positive: text(record.positive),
+        negative: text(record.negative),
+        label: text(record.label),
+        speed: text(record.speed),
+        steps: number(record.steps),
+        cfg: number(record.cfg),
+        sampler: text(record.sampler),
+        scheduler: text(record.scheduler),
+        denoise: number(record.denoise),
+        width: number(record.width),
+        height: number(record.height),
+        batchIndex: number(record.batch_index),
+        model: text(record.model),
+        modelHash: text(record.model_hash),
+        verdict,
+        note,
+        seedNode: text(record.seed_node),
+        image: image(record.image),
+      },
+      context,
+    );
+  });
+}
+
+/**
+ * Record k of a per-run list: a list of N records for N·b images (N runs of a ComfyUI list, b images
+ * each, in order) gives image k the record k // b; any other length gives nothing.
+ */
+function perImage(records, k, count) {
+  if (!records.length || count % records.length !== 0) return null;
+  return records[Math.floor(k / (count / records.length))];
+}
+
+function fromReceipts(meta, outputs, graph) {
+  const receipts = [];
+  const speeds = [];
+  const variants = [];
+  const images = [];
+  for (const [, out] of outputs) {
+    receipts.push(...list(out[RECEIPT]).filter((r) => r && typeof r === "object"));
+    speeds.push(...list(out[SPEED]).filter((r) => r && typeof r === "object"));
+    variants.push(...list(out[VARIANTS]).filter((r) => r && typeof r === "object"));
+    if (CAPTIONS in out) continue; // a contact sheet: its cells are the other images again
+    images.push(...list(out.images).map(image).filter(Boolean));
+  }
+  const receipt = receipts[0] ?? null;
+  if (!receipt && !images.length) return [];
+  if (!receipt && !speeds.length && !variants.length) {
+    // Images from a prompt without any of our nodes: nothing about a seed to show.
+    return [];
+  }
+  const seeds = receipt ? list(receipt.seeds).map(seedValue).filter((s) => s !== null) : [];
+  const context = graphContext(graph, receipt?.node);
+  const count = images.length || seeds.length || 1;
+  const entries = [];
+  for (let k = 0; k < count; k++) {
+    const speed = perImage(speeds, k, count);
+    const variant = perImage(variants, k, count);
+    const seed = (seeds.length > 1 ? perImage(seeds, k, count) : null) ?? seedValue(receipt?.seed);
+    const { verdict, note } = noteOf(speed ?? {});
+    entries.push(
+      makeEntry(
+        meta,
+        k,
+        {
+          seed,
+          mode: text(receipt?.mode),
+          seeds: seeds.length > 1 ? seeds : null,
+          sweep: seeds.length > 1 ? true : null,
+          seedNode: text(receipt?.node),
+          speed: text(speed?.speed),
+          steps: number(speed?.steps),
+          cfg: number(speed?.cfg),
+          sampler: text(speed?.sampler),
+          scheduler: text(speed?.scheduler),
+          denoise: number(speed?.denoise),
+          label: text(variant?.label),
+          positive: text(variant?.prompt),
+          verdict,
+          note,
+          image: images[k] ?? null,
+        },
+        context,
+        context.fixed,
+      ),
+    );
+  }
+  return entries;
+}
+
+/**
+ * The entries of one finished prompt, in image order.
+ * @param {string} promptId
+ * @param {object} outputs  {node_id: ui output} as in /history and the `executed` events
+ * @param {{number?: number|null, time?: number|null, graph?: object|null}} meta  queue number,
+ *   finish time (ms), and the queued API prompt when known
+ */
+export function buildEntries(promptId, outputs, meta = {}) {
+  const info = { promptId: String(promptId), number: number(meta.number), time: number(meta.time) ?? 0 };
+  const nodes = sortedOutputs(outputs);
+  const details = [];
+  for (const [, out] of nodes) details.push(...list(out[DETAILS]));
+  if (details.length) return fromDetails(info, details, graphContext(meta.graph, null));
+  return fromReceipts(info, nodes, meta.graph);
+}
+
+const FINISHED = ["execution_success", "execution_error", "execution_interrupted"];
+
+/** When a /history item finished (server ms), else when it started, else 0. */
+export function historyTime(item) {
+  const messages = list(item?.status?.messages);
+  for (const names of [FINISHED, ["execution_start"]]) {
+    for (const message of messages) {
+      if (Array.isArray(message) && names.includes(message[0]) && number(message[1]?.timestamp) !== null) {
+        return number(message[1].timestamp);
+      }
+    }
+  }
+  return 0;
+}
+
+/** Entries of one `/history` item: [queue number, prompt id, prompt, extra data, outputs to run]. */
+export function historyItemEntries(promptId, item) {
+  if (!item || typeof item !== "object") return [];
+  const prompt = Array.isArray(item.prompt) ? item.prompt : [];
+  return buildEntries(promptId, item.outputs, { number: prompt[0], time: historyTime(item), graph: prompt[2] });
+}
+
+/** Entries of a whole `/history` answer ({prompt_id: item}), newest first. */
+export function historyToEntries(history) {
+  if (!history || typeof history !== "object") return [];
+  return sortEntries(Object.entries(history).flatMap(([promptId, item]) => historyItemEntries(promptId, item)));
+}
+
+/** Newest first: finish time, then queue number, then image order. */
+export function compareEntries(a, b) {
+  return (
+    (b.time ?? 0) - (a.time ?? 0) ||
+    (b.number ?? -1) - (a.number ?? -1) ||
+    (a.promptId < b.promptId ? -1 : a.promptId > b.promptId ? 1 : 0) ||
+    a.index - b.index
+  );
+}
+
+export function sortEntries(entries) {
+  return entries.sort(compareEntries);
+}

@@ -14,13 +14,9 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.append(str(ROOT))
-
-from benchmarks.bench_seed_source import timed  # noqa: E402
+from benchmarks.common import ROOT, comfy_in_process, timed
 
 SPEEDS = ("Turbo", "Default", "Quality")
 
@@ -92,18 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    from tools.comfy_server import find_comfyui
-    from tools.pack import load_pack
-
-    load_pack()
-    comfyui = find_comfyui()
-    if comfyui is None:
+    if comfy_in_process() is None:
         print("no ComfyUI found (set COMFYUI_PATH): nothing measured")  # noqa: T201
         return 1
-    sys.path.insert(0, str(comfyui))
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True
     for name, figures in node_timings().items():
         print(f"{name}: median_ms={figures['median_ms']:.4f}, p95_ms={figures['p95_ms']:.4f}")  # noqa: T201
     rows = server_timings(args.sizes, args.rounds)

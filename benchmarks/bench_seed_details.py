@@ -11,27 +11,11 @@ import json
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.append(str(ROOT))
-
-from benchmarks.bench_seed_source import timed  # noqa: E402
-
-
-def paired(first: Callable[[int], object], second: Callable[[int], object], runs: int = 60) -> tuple[list, list]:
-    """Times of ``first`` and ``second``, interleaved with alternating order so drift hits both alike."""
-    a, b = [], []
-    for i in range(runs):
-        for fn, out in ((first, a), (second, b)) if i % 2 == 0 else ((second, b), (first, a)):
-            start = time.perf_counter()
-            fn(i)
-            out.append(time.perf_counter() - start)
-    return a, b
+from benchmarks.common import ROOT, comfy_in_process, paired, timed
 
 
 def _workflow() -> tuple[dict, dict]:
@@ -41,18 +25,9 @@ def _workflow() -> tuple[dict, dict]:
 
 
 def main() -> int:
-    from tools.comfy_server import find_comfyui
-    from tools.pack import load_pack
-
-    load_pack()
-    comfyui = find_comfyui()
-    if comfyui is None:
+    if comfy_in_process() is None:
         print("no ComfyUI found (set COMFYUI_PATH): nothing measured")  # noqa: T201
         return 1
-    sys.path.insert(0, str(comfyui))
-    import comfy.cli_args
-
-    comfy.cli_args.args.cpu = True
     import torch
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo

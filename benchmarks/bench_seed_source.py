@@ -8,26 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def timed(fn: Callable[[], Any], runs: int = 2000, warmup: int = 100) -> dict[str, float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    samples.sort()
-    return {"median_ms": statistics.median(samples), "p95_ms": samples[int(len(samples) * 0.95)], "runs": runs}
+from benchmarks.common import ROOT, comfy_in_process, timed
 
 
 def fifty_node_request() -> dict[str, Any]:
@@ -53,11 +37,7 @@ def fifty_node_request() -> dict[str, Any]:
 
 
 def main() -> int:
-    sys.path.append(str(ROOT))
-    from tools.comfy_server import find_comfyui
-    from tools.pack import load_pack
-
-    load_pack()
+    comfyui = comfy_in_process()
     from seed_number.nodes.core.resolve import resolve_request
     from seed_number.nodes.core.seeds import SeedCounter
 
@@ -69,14 +49,9 @@ def main() -> int:
     results = {"resolve_50_node_prompt": timed(lambda: resolve_request(next(it), counter), runs=2000, warmup=100)}
     results["resolve_50_node_prompt"]["seed_sources"] = seed_sources
 
-    comfyui = find_comfyui()
     if comfyui is None:
         results["seed_source_execute"] = {"skipped": "no ComfyUI found (set COMFYUI_PATH)"}
     else:
-        sys.path.insert(0, str(comfyui))
-        import comfy.cli_args
-
-        comfy.cli_args.args.cpu = True
         from comfy_api.latest import io
 
         from seed_number.nodes.seed_source import SeedSource

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .core.contact_sheet import MAX_CELLS, caption, per_cell, render, to_uint8
-from .core.paths import check_prefix
+from .core.paths import check_prefix, prefix_problem
 from .v3 import io, ui
 
 logger = logging.getLogger("seed_number")
@@ -76,14 +76,7 @@ class SeedContactSheet(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, filename_prefix: Any = None) -> bool | str:
-        # An input-list node gets every input as a list here too.
-        for prefix in filename_prefix if isinstance(filename_prefix, list) else [filename_prefix]:
-            if isinstance(prefix, str):
-                try:
-                    check_prefix(prefix)
-                except ValueError as exc:
-                    return str(exc)
-        return True
+        return prefix_problem(filename_prefix)  # an input-list node gets its inputs as lists here too
 
     @classmethod
     def execute(

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from .core.paths import help_page_file
+from .prompt_hook import running_server
 
 logger = logging.getLogger("seed_number")
 
@@ -27,14 +28,10 @@ def register(node_ids: list[str]) -> bool:
     global _registered
     if _registered:
         return True
-    try:
-        from aiohttp import web
-        from server import PromptServer
-    except ImportError:
-        return False
-    instance = getattr(PromptServer, "instance", None)
+    instance = running_server()
     if instance is None:
         return False
+    from aiohttp import web  # ComfyUI's own web server library
     ids = tuple(node_ids)
 
     @instance.routes.get(f"/extensions/{PACK_ROOT.name}/docs/{{name}}")

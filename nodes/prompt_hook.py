@@ -26,16 +26,21 @@ def on_prompt(json_data: Any) -> Any:
     return json_data
 
 
+def running_server() -> Any:
+    """ComfyUI's running PromptServer, or None (tests and scripts import the pack without one)."""
+    try:
+        from server import PromptServer
+    except ImportError:
+        return None
+    return getattr(PromptServer, "instance", None)
+
+
 def register() -> bool:
     """Add the handler to the running PromptServer once; False when there is no server (tests)."""
     global _registered
     if _registered:
         return True
-    try:
-        from server import PromptServer
-    except ImportError:
-        return False
-    instance = getattr(PromptServer, "instance", None)
+    instance = running_server()
     if instance is None:
         return False
     instance.add_on_prompt_handler(on_prompt)

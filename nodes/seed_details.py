@@ -34,7 +34,7 @@ from .core.metadata import (
     reproducibility,
     validate_details,
 )
-from .core.paths import check_prefix
+from .core.paths import check_prefix, prefix_problem
 from .core.run_values import run_values
 from .v3 import io
 
@@ -202,14 +202,7 @@ class SeedDetails(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, filename_prefix: Any = None) -> bool | str:
-        # An input-list node gets every input as a list here too.
-        for prefix in filename_prefix if isinstance(filename_prefix, list) else [filename_prefix]:
-            if isinstance(prefix, str):
-                try:
-                    check_prefix(prefix)
-                except ValueError as exc:
-                    return str(exc)
-        return True
+        return prefix_problem(filename_prefix)  # an input-list node gets its inputs as lists here too
 
     @classmethod
     def execute(

@@ -7,11 +7,13 @@ prints how many tests of each tier ran.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -46,6 +48,18 @@ CHROMIUM = chromium_path()
 
 
 load_pack()  # the repository as the package `seed_number`
+
+
+def hostile_pngs() -> ModuleType:
+    """``tests/core/hostile_pngs.py`` (the generator of hostile files), loaded once by path."""
+    name = "seed_number_tests_hostile_pngs"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "core" / "hostile_pngs.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -21,6 +21,17 @@ def check_prefix(prefix: str, input_name: str = "filename_prefix") -> str:
     return prefix
 
 
+def prefix_problem(filename_prefix: object) -> bool | str:
+    """For ``validate_inputs``: True, or the message for the first bad prefix (a list for input-list nodes)."""
+    for prefix in filename_prefix if isinstance(filename_prefix, list) else [filename_prefix]:
+        if isinstance(prefix, str):
+            try:
+                check_prefix(prefix)
+            except ValueError as exc:
+                return str(exc)
+    return True
+
+
 def help_page_file(requested: str, node_ids: list[str] | tuple[str, ...]) -> str | None:
     """The file under ``web/docs/`` holding the help page the frontend asks for, or None.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -13,6 +12,7 @@ from types import ModuleType
 import pytest
 
 from seed_number.nodes.core.sampler_names import COMFY_SAMPLERS, COMFY_SCHEDULERS
+from tests.conftest import hostile_pngs
 
 from .conftest import run_node
 
@@ -27,12 +27,7 @@ def loader(comfy: ModuleType) -> ModuleType:
 
 
 def hostile_corpus(directory: Path) -> list[Path]:
-    sys.path.insert(0, str(ROOT / "tests" / "core"))
-    try:
-        hostile = importlib.import_module("hostile_pngs")
-    finally:
-        sys.path.remove(str(ROOT / "tests" / "core"))
-    return hostile.write_corpus(directory, random.Random(4321))
+    return hostile_pngs().write_corpus(directory, random.Random(4321))
 
 
 def test_every_hostile_file_gives_outputs_or_a_clear_error(

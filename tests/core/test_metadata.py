@@ -52,36 +52,11 @@ from seed_number.nodes.core.sampler_names import (
     per_step_noise,
 )
 from seed_number.nodes.core.seeds import NODE_ID
+from tests.conftest import hostile_pngs
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DETAILS: dict[str, Any] = {
-    "seed": 406220,
-    "seeds": [406220],
-    "mode": "random",
-    "positive": "a cat",
-    "negative": "blurry",
-    "label": "purple",
-    "speed": "Default",
-    "steps": 20,
-    "cfg": 7.0,
-    "sampler": "euler",
-    "scheduler": "normal",
-    "denoise": 1.0,
-    "width": 512,
-    "height": 512,
-    "batch_index": 0,
-    "batch_size": 1,
-    "model": "sd15.safetensors",
-    "model_hash": "a1b2c3d4e5",
-    "vae": None,
-    "pack_version": "0.2.0",
-    "comfyui_version": "0.3.64",
-    "torch_version": "2.4.1",
-    "device": "cpu",
-    "noise_device": "cpu",
-    "reproducible": {"verdict": "same machine", "reasons": ["all noise from CPU generators; model on cpu"]},
-}
+DETAILS: dict[str, Any] = {k: v for k, v in hostile_pngs().GOOD_DETAILS.items() if k != "version"}
 
 
 def save_png(path: Path, texts: dict[str, str], *, zip_: bool = False, itxt: bool = False) -> Path:

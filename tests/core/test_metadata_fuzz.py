@@ -9,14 +9,11 @@ a second and under 64 MB of Python allocations; the bounds are limits, not bench
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 import time
 import tracemalloc
 import zlib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -30,23 +27,14 @@ from seed_number.nodes.core.metadata import (
     parse_details_json,
     read_png_details,
 )
+from tests.conftest import hostile_pngs
 
 SEED = 1234
 TIME_LIMIT_S = 1.0
 MEMORY_LIMIT = 64 * 1024 * 1024
 
 
-def _load_hostile() -> ModuleType:
-    path = Path(__file__).with_name("hostile_pngs.py")
-    spec = importlib.util.spec_from_file_location("seed_number_tests_hostile_pngs", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-hostile = _load_hostile()
+hostile = hostile_pngs()
 
 
 @pytest.fixture(scope="module")

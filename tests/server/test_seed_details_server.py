@@ -217,14 +217,10 @@ def test_load_refuses_paths_outside_input_and_files_without_details(comfy_server
 
 def test_hostile_files_through_the_api_give_clear_errors(comfy_server: ComfyServer, tmp_path: Path) -> None:
     import random
-    import sys
 
-    sys.path.insert(0, str(ROOT / "tests" / "core"))
-    try:
-        import hostile_pngs
-    finally:
-        sys.path.remove(str(ROOT / "tests" / "core"))
-    files = hostile_pngs.write_corpus(tmp_path, random.Random(99))
+    from tests.conftest import hostile_pngs
+
+    files = hostile_pngs().write_corpus(tmp_path, random.Random(99))
     for path in files[:: max(1, len(files) // 30)]:
         target = comfy_server.base_dir / "input" / f"hostile_{path.name}"
         shutil.copyfile(path, target)

@@ -6,6 +6,7 @@ from .contact_sheet import SeedContactSheet
 from .help_pages import register as register_help_pages
 from .load_seed_details import LoadSeedDetails
 from .prompt_hook import register
+from .prompt_variant_sweep import PromptVariantSweep
 from .render_speed_preset import RenderSpeedPreset
 from .seed_details import SeedDetails
 from .seed_source import SeedSource
@@ -15,6 +16,7 @@ NODES: list[type[io.ComfyNode]] = [
     SeedSource,
     RenderSpeedPreset,
     SeedDetails,
+    PromptVariantSweep,
     SeedContactSheet,
     LoadSeedDetails,
 ]

@@ -257,3 +257,21 @@ def test_details_on_a_ladder_and_a_sweep_know_each_images_list_values(comfy_serv
     seeds = receipt(entry)["seeds"]
     assert [d["seed"] for d in details_of(entry)] == seeds
     assert {d["speed"] for d in details_of(entry)} == {"Turbo"}
+
+
+@pytest.mark.parametrize("name", ["variant_sweep_list", "variant_sweep_batched"])
+def test_details_of_a_prompt_sweep_name_each_images_variant(comfy_server: ComfyServer, name: str) -> None:
+    from .conftest import api_workflow
+
+    prompt = with_details(api_workflow(name, seed_number=406220, mode="fixed"))
+    entry = comfy_server.run(prompt)
+    shown = details_of(entry)
+    assert [d["label"] for d in shown] == ["blue", "purple", "red"]
+    assert [d["positive"] for d in shown] == [
+        f"a lighthouse on a cliff at dusk, dark {colour} gradient sky" for colour in ("blue", "purple", "red")
+    ]
+    assert {d["seed"] for d in shown} == {406220} and {d["negative"] for d in shown} == {"blurry, low quality"}
+    batched = name.endswith("batched")
+    assert [d["batch_index"] for d in shown] == ([0, 1, 2] if batched else [0, 0, 0])
+    png = json.loads(png_text(saved_images(comfy_server, entry, node=DETAILS_NODE)[2])["seed_number_details"])
+    assert png["label"] == "red" and "dark red gradient" in png["positive"]

@@ -90,8 +90,8 @@ function linkSource(value) {
     : null;
 }
 
-/** Breadth-first over a node and what feeds it: the first literal value of one of `names`. */
-function findLiteral(graph, startId, names, maxNodes = 64) {
+/** Breadth-first over a node and what feeds it: the first non-null `visit(inputs)`, else null. */
+function breadthFirst(graph, startId, visit, maxNodes = 64) {
   const seen = new Set();
   const queue = startId == null ? [] : [String(startId)];
   while (queue.length && seen.size < maxNodes) {
@@ -100,10 +100,8 @@ function findLiteral(graph, startId, names, maxNodes = 64) {
     seen.add(id);
     const inputs = graph[id]?.inputs;
     if (!inputs || typeof inputs !== "object") continue;
-    for (const name of names) {
-      const value = inputs[name];
-      if (name in inputs && value !== null && typeof value !== "object") return value;
-    }
+    const found = visit(inputs);
+    if (found !== null && found !== undefined) return found;
     for (const value of Object.values(inputs)) {
       const source = linkSource(value);
       if (source !== null && !seen.has(source)) queue.push(source);
@@ -112,24 +110,25 @@ function findLiteral(graph, startId, names, maxNodes = 64) {
   return null;
 }
 
-/** Breadth-first: the node that feeds the first linked input called `name`. */
+/** The first literal value of one of `names` on a node or what feeds it. */
+function findLiteral(graph, startId, names, maxNodes = 64) {
+  return breadthFirst(
+    graph,
+    startId,
+    (inputs) => {
+      for (const name of names) {
+        const value = inputs[name];
+        if (name in inputs && value !== null && typeof value !== "object") return value;
+      }
+      return null;
+    },
+    maxNodes,
+  );
+}
+
+/** The node that feeds the first linked input called `name`, on a node or what feeds it. */
 function findLinkedInput(graph, startId, name, maxNodes = 64) {
-  const seen = new Set();
-  const queue = startId == null ? [] : [String(startId)];
-  while (queue.length && seen.size < maxNodes) {
-    const id = queue.shift();
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const inputs = graph[id]?.inputs;
-    if (!inputs || typeof inputs !== "object") continue;
-    const direct = linkSource(inputs[name]);
-    if (direct !== null) return direct;
-    for (const value of Object.values(inputs)) {
-      const source = linkSource(value);
-      if (source !== null && !seen.has(source)) queue.push(source);
-    }
-  }
-  return null;
+  return breadthFirst(graph, startId, (inputs) => linkSource(inputs[name]), maxNodes);
 }
 
 function isSampler(node) {

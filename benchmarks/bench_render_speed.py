@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.common import ROOT, comfy_in_process, timed
+from benchmarks.common import ROOT, comfy_in_process, record, timed
 
 SPEEDS = ("Turbo", "Default", "Quality")
 
@@ -98,6 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")  # noqa: T201
     for r in rows:
         print(f"| {r['size']}² | {r['ladder_s']:.2f} | {r['separate_s']:.2f} | {r['speedup']:.2f}× |")  # noqa: T201
+    record(
+        "bench_render_speed",
+        [
+            {
+                "what": f"speed ladder (Turbo+Default+Quality) in one queue, {r['size']}²",
+                "measured": f"{r['ladder_s']:.2f} s",
+                "baseline": f"3 separate prompts {r['separate_s']:.2f} s",
+                "ratio": f"{r['speedup']:.2f}× faster" if r["speedup"] >= 1 else f"{1 / r['speedup']:.2f}× slower",
+            }
+            for r in rows
+        ],
+    )
     return 0
 
 

@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import execution_seconds, record
+
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = "20"
 GUIDER = "11"
@@ -50,11 +52,6 @@ def sweep_prompt(size: int, execution: str, variants: int, steps: int, seed: int
     prompt["8"] = {"class_type": "PreviewImage", "inputs": {"images": ["7", 0]}}
     del prompt["10"]
     return prompt
-
-
-def execution_seconds(entry: dict[str, Any]) -> float:
-    stamps = {m[0]: m[1]["timestamp"] for m in entry["status"]["messages"]}
-    return (stamps["execution_success"] - stamps["execution_start"]) / 1000.0
 
 
 class Runner:
@@ -157,6 +154,19 @@ def main(argv: list[str] | None = None) -> int:
         "(targets: ≥ 1.5× at 64², ≥ 0.95 everywhere).",
     ]
     logger.info("\n".join(lines))
+    rows = []
+    for size in args.sizes:
+        med = {m: statistics.median(times[(size, m)]) for m in modes}
+        best = min(med["list"], med["batched"])
+        rows.append(
+            {
+                "what": f"prompt sweep, {args.variants} variants, {args.steps} steps, {size}²: batched / auto",
+                "measured": f"batched {med['batched']:.2f} s, auto {med['auto']:.2f} s",
+                "baseline": f"list {med['list']:.2f} s",
+                "ratio": f"batched {med['list'] / med['batched']:.2f}× list; auto/best {best / med['auto']:.2f}",
+            }
+        )
+    record("bench_variant_sweep", rows)
     return 0
 
 

@@ -53,3 +53,25 @@ def comfy_in_process() -> Path | None:
 
     comfy.cli_args.args.cpu = True
     return comfyui
+
+
+def execution_seconds(entry: dict[str, Any]) -> float:
+    """Seconds ComfyUI spent executing a prompt, from its /history status timestamps."""
+    stamps = {m[0]: m[1]["timestamp"] for m in entry["status"]["messages"]}
+    return (stamps["execution_success"] - stamps["execution_start"]) / 1000.0
+
+
+def record(name: str, rows: list[dict[str, Any]]) -> None:
+    """Keep one benchmark's rows for the performance table (``benchmarks/table.py``).
+
+    Each row: ``what``, ``measured`` and ``baseline`` (text with units), ``ratio`` (text). Written
+    only when ``SEED_NUMBER_BENCH_OUT`` names a folder (``scripts/bench`` sets it).
+    """
+    import json
+    import os
+
+    folder = os.environ.get("SEED_NUMBER_BENCH_OUT")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / f"{name}.json").write_text(json.dumps(rows, indent=1))

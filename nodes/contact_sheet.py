@@ -10,7 +10,9 @@ import numpy as np
 import torch
 
 from .core.contact_sheet import MAX_CELLS, caption, per_cell, render, to_uint8
+from .core.metadata import MAX_SEED_ANY
 from .core.paths import check_prefix, prefix_problem
+from .core.sockets import check_images, constant_problem
 from .v3 import io, ui
 
 logger = logging.getLogger("seed_number")
@@ -42,6 +44,8 @@ class SeedContactSheet(io.ComfyNode):
                 io.Image.Input("images", tooltip="The images: a list (one per seed, speed or variant) or a batch."),
                 io.Int.Input(
                     "seed",
+                    min=0,
+                    max=MAX_SEED_ANY,
                     optional=True,
                     force_input=True,
                     tooltip="The seed of each image (e.g. Seed Source's seed output) for the captions.",
@@ -75,8 +79,10 @@ class SeedContactSheet(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, filename_prefix: Any = None) -> bool | str:
-        return prefix_problem(filename_prefix)  # an input-list node gets its inputs as lists here too
+    def validate_inputs(cls, filename_prefix: Any = None, images: Any = None) -> bool | str:
+        # an input-list node gets its inputs as lists here too; a linked input is None
+        problem = constant_problem("images", images, "IMAGE")
+        return problem if problem is not True else prefix_problem(filename_prefix)
 
     @classmethod
     def execute(
@@ -88,6 +94,10 @@ class SeedContactSheet(io.ComfyNode):
         seed: list[int] | None = None,
         label: list[str] | None = None,
     ) -> io.NodeOutput:
+        try:
+            check_images("images", images)
+        except ValueError as exc:
+            raise ValueError(f"Seed Contact Sheet: {exc}") from None
         groups = [int(batch.shape[0]) for batch in images]
         cells = [to_uint8(img.cpu().numpy()) for batch in images for img in batch]
         if not cells:

@@ -17,6 +17,7 @@ import comfy.samplers
 import folder_paths
 
 from .core.metadata import DetailsError, read_png_details, reproducibility
+from .core.paths import unencodable
 from .seed_details import environment
 from .v3 import io
 
@@ -50,7 +51,7 @@ def _input_files() -> list[str]:
 
 def input_path(name: Any) -> str:
     """The real path of ``name`` inside ComfyUI's input folder; ValueError naming ``image`` otherwise."""
-    if not isinstance(name, str) or not name or "\x00" in name:
+    if not isinstance(name, str) or not name or "\x00" in name or unencodable(name):
         raise ValueError("image: give the name of a file in ComfyUI's input folder")
     if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
         raise ValueError(f"image: {name!r} must be a file name inside ComfyUI's input folder")
@@ -115,7 +116,8 @@ class LoadSeedDetails(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, image: Any) -> bool | str:
+    def validate_inputs(cls, image: Any = None) -> bool | str:
+        # a default: without one, a prompt lacking image crashes here instead of ComfyUI naming the input
         try:
             input_path(image)
         except ValueError as exc:

@@ -35,6 +35,7 @@ from typing import Any
 import comfy.model_management
 
 from .core.run_values import run_values
+from .core.sockets import check_clip, check_latent, constant_problem
 from .core.sweep import (
     DEFAULT_EXECUTION,
     EXECUTIONS,
@@ -42,6 +43,7 @@ from .core.sweep import (
     MAX_VARIANTS_LIMIT,
     SweepError,
     SweepNoise,
+    check_negative,
     check_settings,
     chunk_ranges,
     concat_conditioning,
@@ -219,12 +221,26 @@ class PromptVariantSweep(io.ComfyNode):
 
     @classmethod
     def validate_inputs(
-        cls, template: Any = None, mode: Any = None, group: Any = None, max_variants: Any = None, execution: Any = None
+        cls,
+        template: Any = None,
+        mode: Any = None,
+        group: Any = None,
+        max_variants: Any = None,
+        execution: Any = None,
+        negative: Any = None,
+        clip: Any = None,
+        latent: Any = None,
     ) -> bool | str:
         # Naming group and max_variants here switches off ComfyUI's own min/max checks for them, and V3
-        # combo values are never checked by ComfyUI: check_settings does both. A linked input is None.
+        # combo values are never checked by ComfyUI: check_settings does both. A linked input is None,
+        # so a clip or latent that is not None is a constant ComfyUI would pass on unchecked.
+        for name, value, kind in (("clip", clip, "CLIP"), ("latent", latent, "LATENT")):
+            problem = constant_problem(name, value, kind)
+            if problem is not True:
+                return problem
         try:
             check_settings(mode=mode, group=group, max_variants=max_variants, execution=execution)
+            check_negative(negative)
             if template is not None and None not in (mode, group, max_variants):
                 expand_inputs(template, mode, group, max_variants)
         except SweepError as exc:
@@ -249,8 +265,13 @@ class PromptVariantSweep(io.ComfyNode):
             for name, value in (("mode", mode), ("execution", execution), ("group", group)):
                 if value is None:
                     raise SweepError(name, "no value")
+            check_negative(negative)
             variants = expand_inputs(template, mode, group, max_variants)
-        except SweepError as exc:
+            if clip is not None:
+                check_clip("clip", clip)
+            if latent is not None:
+                check_latent("latent", latent)
+        except ValueError as exc:
             raise ValueError(f"{_NAME}: {exc}") from None
         linked = linked_outputs(cls.hidden.prompt, cls.hidden.unique_id)
         wired = set(range(7)) if linked is None else linked

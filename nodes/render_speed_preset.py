@@ -25,6 +25,7 @@ from .core.presets import (
     speeds_for,
 )
 from .core.run_values import run_values
+from .core.sockets import check_model, constant_problem
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
@@ -164,7 +165,10 @@ class RenderSpeedPreset(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, speed: Any = None, model_family: Any = None) -> bool | str:
+    def validate_inputs(cls, speed: Any = None, model_family: Any = None, model: Any = None) -> bool | str:
+        problem = constant_problem("model", model, "MODEL")  # a linked model is None here
+        if problem is not True:
+            return problem
         if speed is not None and (not isinstance(speed, str) or speed not in SPEED_CHOICES):
             return f"speed: {speed!r} is not one of {', '.join(SPEED_CHOICES)}"
         try:
@@ -188,8 +192,16 @@ class RenderSpeedPreset(io.ComfyNode):
     @classmethod
     def execute(cls, speed: str, model_family: str, model: Any = None) -> io.NodeOutput:
         problem = cls.validate_inputs(speed=speed, model_family=model_family)
+        for name, value in (("speed", speed), ("model_family", model_family)):
+            if problem is True and value is None:  # an explicit null passes validation as "linked"
+                problem = f"{name}: no value"
         if problem is not True:
             raise ValueError(f"Render Speed Preset: {problem}")
+        if model is not None:
+            try:
+                check_model("model", model)
+            except ValueError as exc:
+                raise ValueError(f"Render Speed Preset: {exc}") from None
         table = preset_table()
         family = detect_family(table, model) if model_family == AUTO else model_family
         presets = [table.get(family, s) for s in speeds_for(speed)]

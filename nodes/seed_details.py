@@ -27,8 +27,11 @@ from PIL.PngImagePlugin import PngInfo
 
 from .core.metadata import (
     DETAILS_VERSION,
+    MAX_SEED_ANY,
+    MAX_SHORT_TEXT,
     autov2_hash,
     details_for_sampler,
+    field_problem,
     png_text_chunks,
     producing_sampler,
     reproducibility,
@@ -36,6 +39,7 @@ from .core.metadata import (
 )
 from .core.paths import check_prefix, prefix_problem
 from .core.run_values import run_values
+from .core.sockets import check_images, constant_problem
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
@@ -44,6 +48,22 @@ NODE_ID = "SeedDetails|SeedNumber"
 UI_KEY = "seed_number_details"
 DEFAULT_PREFIX = "SeedNumber/details"
 OVERRIDES = ("seed", "positive", "negative", "label", "speed")
+_OVERRIDE_RULES = {
+    "seed": f"a whole number from 0 to {MAX_SEED_ANY}",
+    "positive": "text",
+    "negative": "text",
+    "label": f"text of at most {MAX_SHORT_TEXT:,} characters",
+    "speed": f"text of at most {MAX_SHORT_TEXT:,} characters",
+}
+
+
+def override_problem(name: str, values: Any) -> bool | str:
+    """True, or a message naming override ``name`` when a value could not be recorded (it would be dropped)."""
+    for value in values if isinstance(values, list | tuple) else [values]:
+        problem = field_problem(name, value)
+        if problem is not None:
+            return f"{name}: {problem} ({_OVERRIDE_RULES[name]})"
+    return True
 
 
 def _pack_version() -> str | None:
@@ -201,8 +221,18 @@ class SeedDetails(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, filename_prefix: Any = None) -> bool | str:
-        return prefix_problem(filename_prefix)  # an input-list node gets its inputs as lists here too
+    def validate_inputs(
+        cls, filename_prefix: Any = None, images: Any = None, seed: Any = None, label: Any = None, speed: Any = None
+    ) -> bool | str:
+        # An input-list node gets its inputs as lists here too; a linked input is None (checked in execute).
+        # Naming seed switches off ComfyUI's range check for it: override_problem checks the range.
+        for problem in (
+            constant_problem("images", images, "IMAGE"),
+            *(override_problem(name, value) for name, value in (("seed", seed), ("label", label), ("speed", speed))),
+        ):
+            if problem is not True:
+                return problem
+        return prefix_problem(filename_prefix)
 
     @classmethod
     def execute(
@@ -210,6 +240,14 @@ class SeedDetails(io.ComfyNode):
     ) -> io.NodeOutput:
         if not images:
             raise ValueError("Seed Details: images: nothing to save")
+        problems = [override_problem(key, overrides.get(key)) for key in OVERRIDES]
+        try:
+            check_images("images", images)
+        except ValueError as exc:
+            problems.insert(0, str(exc))
+        for problem in problems:
+            if problem is not True:
+                raise ValueError(f"Seed Details: {problem}")
         if _pick(save, 0) is False:
             folder, prefix = folder_paths.get_temp_directory(), f"SeedNumber_preview_{secrets.token_hex(4)}"
             kind = "temp"

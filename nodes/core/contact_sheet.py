@@ -62,11 +62,23 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
-    if draw.textlength(text, font=font) <= width:
+    """``text``, or its longest prefix that fits ``width`` px with "…" appended.
+
+    Bounded for any length (a 1 MB label): no more than ``width`` characters are measured (no visible
+    glyph is narrower than a pixel), and the cut is found by bisection, not one character at a time.
+    """
+    limit = max(width, 1)
+    if len(text) <= limit and draw.textlength(text, font=font) <= width:
         return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
+    text = text[:limit]
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if draw.textlength(text[:mid] + "…", font=font) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -110,6 +110,7 @@ class DetailsError(ValueError):
 _BAD = object()
 _SHORT = 4096
 """Longest value of a short text field (names, versions, labels); prompts are bounded by max_text."""
+MAX_SHORT_TEXT = _SHORT
 
 
 def _as_int(value: Any, lo: int, hi: int) -> Any:
@@ -252,6 +253,14 @@ def validate_details(data: Mapping[str, Any], problems: list[str] | None = None)
         more = f" and {len(dropped_unknown) - 10} more" if len(dropped_unknown) > 10 else ""
         problems.append(f"unknown fields ignored (not text, a finite number or a boolean): {names}{more}")
     return out
+
+
+def field_problem(key: str, value: Any) -> str | None:
+    """Why :func:`validate_details` would drop ``value`` from field ``key``; None when it keeps it."""
+    check = FIELDS.get(key)
+    if value is None or check is None or check(value) is not _BAD:
+        return None
+    return f"{_preview(value)} is not a valid {key}"
 
 
 # -- A1111 "parameters" --------------------------------------------------------------------

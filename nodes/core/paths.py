@@ -8,13 +8,24 @@ import posixpath
 MAX_PREFIX = 200
 
 
+def unencodable(text: str) -> bool:
+    """True when ``text`` holds a lone surrogate (JSON ``"\\ud800"``): no file name can hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def check_prefix(prefix: str, input_name: str = "filename_prefix") -> str:
     """``prefix`` when it stays inside the output folder; ValueError naming the input otherwise."""
     if not isinstance(prefix, str) or not prefix.strip():
         raise ValueError(f"{input_name}: must be a non-empty file name prefix")
     if len(prefix) > MAX_PREFIX:
         raise ValueError(f"{input_name}: longer than {MAX_PREFIX} characters")
-    if "\x00" in prefix or posixpath.isabs(prefix) or ntpath.isabs(prefix) or ntpath.splitdrive(prefix)[0]:
+    if "\x00" in prefix or unencodable(prefix):
+        raise ValueError(f"{input_name}: {prefix!r} holds a character no file name can hold")
+    if posixpath.isabs(prefix) or ntpath.isabs(prefix) or ntpath.splitdrive(prefix)[0]:
         raise ValueError(f"{input_name}: {prefix!r} must be relative to ComfyUI's output folder")
     if ".." in prefix.replace("\\", "/").split("/"):
         raise ValueError(f"{input_name}: {prefix!r} must not contain '..'")

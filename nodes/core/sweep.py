@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from .noise import shared_noise
-from .variants import MODES, Variant, VariantError, parse
+from .variants import MAX_TEMPLATE_LENGTH, MODES, Variant, VariantError, parse
 
 EXECUTIONS = ("list", "batched", "auto")
 DEFAULT_EXECUTION = "auto"
@@ -63,6 +63,19 @@ def check_settings(mode: Any = None, group: Any = None, max_variants: Any = None
         raise SweepError("group", f"{group!r} is not a whole number from 0 to {MAX_GROUP}")
     if max_variants is not None and not (_whole(max_variants) and 1 <= max_variants <= MAX_VARIANTS_LIMIT):
         raise SweepError("max_variants", f"{max_variants!r} is not a whole number from 1 to {MAX_VARIANTS_LIMIT}")
+
+
+def check_negative(negative: Any) -> None:
+    """Raise SweepError naming ``negative`` when it is not text or longer than a template may be.
+
+    It is encoded for every chunk; a megabyte of text would tie up CLIP and the sampler for minutes.
+    """
+    if negative is None:
+        return
+    if not isinstance(negative, str):
+        raise SweepError("negative", f"must be text, got {type(negative).__name__}")
+    if len(negative) > MAX_TEMPLATE_LENGTH:
+        raise SweepError("negative", f"{len(negative):,} characters long, over the limit of {MAX_TEMPLATE_LENGTH:,}")
 
 
 def expand_inputs(template: Any, mode: str, group: int, max_variants: int) -> list[Variant]:

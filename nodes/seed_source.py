@@ -21,6 +21,7 @@ from .core.seeds import (
     resolve_at_run_time,
     sweep_seeds,
 )
+from .noise_guard import check_prepare_noise
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
@@ -123,6 +124,7 @@ class SeedSource(io.ComfyNode):
         batch_seeds: str = DEFAULT_BATCH_SEEDS,
         count: int = 1,
     ) -> io.NodeOutput:
+        check_prepare_noise()  # warns once if another pack replaced ComfyUI's initial noise
         problem = check_choices(mode, batch_seeds, allow_none=False)
         if problem is True:
             problem = check_count(count)

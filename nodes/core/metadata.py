@@ -824,6 +824,8 @@ def _read_sampler(graph: _Graph, node_id: str, details: dict[str, Any]) -> None:
             )
             seed = None
     _put(details, "seed", seed)
+    if seed_node is not None and graph.nodes[seed_node][0] == NODE_ID:
+        _put(details, "seed_node", seed_node)  # the Seed Source that made it (the panel's "Use this seed")
     for name in ("steps", "cfg", "denoise"):
         _put(details, name, number(inputs.get(name), _NUMBER_INPUTS)[0])
     for name, key in (("sampler_name", "sampler"), ("scheduler", "scheduler")):

@@ -546,6 +546,7 @@ def test_prompt_demo_workflow_resolved_by_the_hook() -> None:
     problems: list[str] = []
     assert details_from_comfy_prompt(json.dumps(prompt), problems) == {
         "seed": 406220,
+        "seed_node": "5",
         "mode": "random",
         "steps": 20,
         "cfg": 7.0,
@@ -627,7 +628,7 @@ def test_prompt_sampler_custom_advanced(noise: dict[str, Any], seed: int, mode: 
         "batch_size": 2,
         "model": "sd3.safetensors",
     }
-    assert details == ({**expected, "mode": mode} if mode else expected)
+    assert details == ({**expected, "mode": mode, "seed_node": "10"} if mode else expected)
 
 
 def test_prompt_sampler_custom_with_sampler_and_scheduler_nodes() -> None:

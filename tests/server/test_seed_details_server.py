@@ -108,6 +108,7 @@ def test_two_samplers_each_image_gets_its_own_seed(comfy_server: ComfyServer) ->
     [second] = details_of(entry, "23")
     assert base["seed"] == receipt(entry)["seed"] and base["sampler_node"] == "6" and base["steps"] == 4
     assert second["seed"] == 777 and second["sampler_node"] == "21"
+    assert (base["seed_node"], second["seed_node"]) == ("5", "20")  # which Seed Source to reuse
     assert (second["steps"], second["denoise"], second["sampler"]) == (3, 0.5, "dpmpp_2m")
     second_png = json.loads(png_text(saved_images(comfy_server, entry, node="23")[0])["seed_number_details"])
     assert second_png["seed"] == 777

@@ -140,37 +140,43 @@ def _pick(values: list[Any] | None, k: int) -> Any:
     return values[min(k, len(values) - 1)] if values else None
 
 
-def image_details(
+def batch_details(
     prompt: dict[str, Any] | None,
     node_id: str,
     element: int,
-    item: int,
     batch_size: int,
     size: tuple[int, int],
     env: dict[str, Any],
-) -> dict[str, Any]:
-    """The details of batch item ``item`` of list element ``element`` of this node's ``images``."""
-    details: dict[str, Any] = {}
+) -> list[dict[str, Any]]:
+    """The details of each batch item of list element ``element`` of this node's ``images``.
+
+    The graph is walked once per item (not once per item *and* per seed of its batch).
+    """
     problems: list[str] = []
+    items: list[dict[str, Any]] = [{} for _ in range(batch_size)]
+    vae = None
     if isinstance(prompt, dict):
         images_link = prompt.get(str(node_id), {}).get("inputs", {}).get("images")
         sampler = producing_sampler(prompt, images_link, problems)
         if sampler is not None:
-            tap = run_values.tap(prompt, element, item)
-            details = details_for_sampler(prompt, sampler, tap, problems)
-            seeds = [run_values.tap(prompt, element, j) for j in range(batch_size)]
-            details["seeds"] = [details_for_sampler(prompt, sampler, t).get("seed") for t in seeds]
-            details["sampler_node"] = sampler
-        details["vae"] = _vae_name(prompt, images_link)
-    details.update(width=size[0], height=size[1], batch_index=item, batch_size=batch_size)
-    details["model_hash"] = model_hash(details.get("model"))
-    details.update(env)
-    details["reproducible"] = reproducibility(
-        details.get("sampler"), env["device"], env["noise_device"], batch_size=batch_size
-    )
+            items = [
+                details_for_sampler(prompt, sampler, run_values.tap(prompt, element, item), problems)
+                for item in range(batch_size)
+            ]
+            seeds = [d.get("seed") for d in items]
+            for d in items:
+                d.update(seeds=seeds, sampler_node=sampler)
+        vae = _vae_name(prompt, images_link)
+    for item, details in enumerate(items):
+        details.update(vae=vae, width=size[0], height=size[1], batch_index=item, batch_size=batch_size)
+        details["model_hash"] = model_hash(details.get("model"))
+        details.update(env)
+        details["reproducible"] = reproducibility(
+            details.get("sampler"), env["device"], env["noise_device"], batch_size=batch_size
+        )
     if problems:
         logger.debug("Seed Details %s: %s", node_id, "; ".join(problems))
-    return details
+    return items
 
 
 class SeedDetails(io.ComfyNode):
@@ -266,12 +272,10 @@ class SeedDetails(io.ComfyNode):
         results, all_details = [], []
         for element, batch in enumerate(images):
             batch_size = int(batch.shape[0])
-            for item in range(batch_size):
+            size = (int(batch.shape[2]), int(batch.shape[1]))
+            found = batch_details(prompt, str(cls.hidden.unique_id), element, batch_size, size, env)
+            for item, details in enumerate(found):
                 image = batch[item]
-                height, width = int(image.shape[0]), int(image.shape[1])
-                details = image_details(
-                    prompt, str(cls.hidden.unique_id), element, item, batch_size, (width, height), env
-                )
                 for key in OVERRIDES:
                     value = _pick(overrides.get(key), element)
                     if value is not None:

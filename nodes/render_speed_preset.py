@@ -211,32 +211,25 @@ class RenderSpeedPreset(io.ComfyNode):
         for p in presets:
             if p.reproducibility:
                 logger.warning("Render Speed Preset %s %s: %s", family, p.speed, p.reproducibility)
+        # The plain outputs by index (also what Seed Details reads back for each list element).
+        values = {
+            0: [p.steps for p in presets],
+            1: [p.cfg for p in presets],
+            2: [p.sampler for p in presets],
+            3: [p.scheduler for p in presets],
+            4: [p.sampler for p in presets],
+            6: [p.label() for p in presets],
+            7: [p.denoise for p in presets],
+        }
         run_values.record(
             cls.hidden.prompt,
             cls.hidden.unique_id,
             {
-                "value": {
-                    0: [p.steps for p in presets],
-                    1: [p.cfg for p in presets],
-                    2: [p.sampler for p in presets],
-                    3: [p.scheduler for p in presets],
-                    4: [p.sampler for p in presets],
-                    6: [p.label() for p in presets],
-                    7: [p.denoise for p in presets],
-                },
+                "value": values,
                 "sigmas": {5: [{"steps": p.steps, "scheduler": p.scheduler, "denoise": p.denoise} for p in presets]},
                 "speed": {"*": [p.speed for p in presets]},
             },
         )
         ui = {UI_KEY: [{**p.as_dict(), "ladder": speed == LADDER, "node": str(cls.hidden.unique_id)} for p in presets]}
-        return io.NodeOutput(
-            [p.steps for p in presets],
-            [p.cfg for p in presets],
-            [p.sampler for p in presets],
-            [p.scheduler for p in presets],
-            [comfy.samplers.sampler_object(p.sampler) for p in presets],
-            sigmas,
-            [p.label() for p in presets],
-            [p.denoise for p in presets],
-            ui=ui,
-        )
+        samplers = [comfy.samplers.sampler_object(p.sampler) for p in presets]
+        return io.NodeOutput(values[0], values[1], values[2], values[3], samplers, sigmas, values[6], values[7], ui=ui)

@@ -1,0 +1,203 @@
+"""Philox4x32-10 + Box–Muller: published known answers and an independent scalar reference.
+
+The reference here is written from the published algorithm (Salmon et al. 2011; Random123's
+``philox.h``), in a different shape from the module's: plain Python integers, one counter at a
+time, with the key bumped *before* each round after the first (Random123's order). The normal
+reference uses Python's ``math`` (the C library's double ``log``/``sin``/``sqrt``) and rounds to
+float32 once, as A1111's "NV" generator does; the module must agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import struct
+
+import pytest
+
+np = pytest.importorskip("numpy")
+torch = pytest.importorskip("torch")
+
+from seed_number.nodes.core.philox import (  # noqa: E402
+    TWO_POW32_INV,
+    TWO_POW32_INV_2PI,
+    nv_randn,
+    philox4x32,
+    seed_key,
+)
+
+MASK = 0xFFFFFFFF
+
+# Random123 tests/kat_vectors (github.com/DEShawResearch/random123), the philox4x32 lines:
+# rounds, counter (4 words), key (2 words), expected output (4 words).
+KAT = [
+    (7, "00000000 00000000 00000000 00000000", "00000000 00000000", "5f6fb709 0d893f64 4f121f81 4f730a48"),
+    (7, "ffffffff ffffffff ffffffff ffffffff", "ffffffff ffffffff", "5207ddc2 45165e59 4d8ee751 8c52f662"),
+    (7, "243f6a88 85a308d3 13198a2e 03707344", "a4093822 299f31d0", "4dfccaba 190a87f0 c47362ba b6b5242a"),
+    (10, "00000000 00000000 00000000 00000000", "00000000 00000000", "6627e8d5 e169c58d bc57ac4c 9b00dbd8"),
+    (10, "ffffffff ffffffff ffffffff ffffffff", "ffffffff ffffffff", "408f276d 41c83b0e a20bc7c6 6d5451fd"),
+    (10, "243f6a88 85a308d3 13198a2e 03707344", "a4093822 299f31d0", "d16cfe09 94fdcceb 5001e420 24126ea1"),
+]
+
+
+def words(text: str) -> list[int]:
+    return [int(w, 16) for w in text.split()]
+
+
+def reference_philox(counter: list[int], key: list[int], rounds: int = 10) -> list[int]:
+    """Philox4x32-R of one counter, from the paper: S-box by two 32×32→64 products, Weyl key schedule."""
+    x0, x1, x2, x3 = counter
+    k0, k1 = key
+    for r in range(rounds):
+        if r:
+            k0 = (k0 + 0x9E3779B9) & MASK
+            k1 = (k1 + 0xBB67AE85) & MASK
+        a = 0xD2511F53 * x0
+        b = 0xCD9E8D57 * x2
+        x0, x1, x2, x3 = (b >> 32) ^ x1 ^ k0, b & MASK, (a >> 32) ^ x3 ^ k1, a & MASK
+    return [x0, x1, x2, x3]
+
+
+def to_float32(value: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+# cuRAND: CURAND_2POW32_INV = 2.3283064e-10f (that float32 is exactly 2**-32), and
+# CURAND_2POW32_INV_2PI = 2.3283064e-10f * 6.2831855f (float32 2π, scaled by 2**-32: exact).
+INV = to_float32(2.3283064e-10)
+INV_2PI = INV * to_float32(6.2831855)
+
+
+def reference_normal(seed: int, index: int, offset: int = 0) -> float:
+    """Element ``index`` of the ``offset``-th CUDA randn draw of ``seed``: sine branch, double, then float32."""
+    w = reference_philox([offset, 0, index, 0], [seed & MASK, seed >> 32])
+    u = w[0] * INV + INV / 2
+    v = w[1] * INV_2PI + INV_2PI / 2
+    return to_float32(math.sqrt(-2.0 * math.log(u)) * math.sin(v))
+
+
+@functools.cache
+def reference_randn(seed: int, shape: tuple[int, ...], offset: int = 0) -> torch.Tensor:
+    values = [reference_normal(seed, i, offset) for i in range(math.prod(shape))]
+    return torch.tensor(values, dtype=torch.float32).reshape(shape)
+
+
+@pytest.mark.parametrize(("rounds", "counter", "key", "expected"), KAT)
+def test_known_answers(rounds: int, counter: str, key: str, expected: str) -> None:
+    got = philox4x32(words(counter), tuple(words(key)), rounds=rounds)
+    assert [int(w) for w in got] == words(expected)
+    assert reference_philox(words(counter), words(key), rounds) == words(expected)
+
+
+def test_vectorised_equals_scalar_reference_on_random_counters() -> None:
+    rng = np.random.default_rng(19)
+    counters = rng.integers(0, 2**32, size=(4, 500), dtype=np.uint64).astype(np.uint32)
+    key = (0x12345678, 0x9ABCDEF0)
+    got = np.stack(philox4x32(list(counters), key))
+    for i in range(counters.shape[1]):
+        assert got[:, i].tolist() == reference_philox([int(w) for w in counters[:, i]], list(key))
+
+
+def test_broadcast_counter_words() -> None:
+    index = np.arange(7, dtype=np.uint32)
+    got = np.stack(philox4x32((3, 0, index, 0), (5, 6)))
+    assert got.shape == (4, 7)
+    for i in range(7):
+        assert got[:, i].tolist() == reference_philox([3, 0, i, 0], [5, 6])
+
+
+def test_curand_constants() -> None:
+    assert TWO_POW32_INV == INV == 2.0**-32
+    assert TWO_POW32_INV_2PI == INV_2PI
+    assert INV_2PI.hex() == "0x1.921fb60000000p-30"
+
+
+def test_seed_key_is_low_then_high_word() -> None:
+    assert seed_key(0) == (0, 0)
+    assert seed_key(2**32 + 1234) == (1234, 1)
+    assert seed_key(2**64 - 1) == (MASK, MASK)
+
+
+def test_published_output_for_seed_0() -> None:
+    """The output A1111 publishes for its "NV" generator with seed 0 and shape (3, 4), to 8 decimals.
+
+    Those printed values are within 2.7e-7 of ours, not equal: they are not the float32 values
+    A1111's own float64 Box–Muller returns (which the scalar reference pins bitwise) but look
+    like CUDA's (float32 ``logf``/``sinf``, a few float32 ulps away). Hence the tolerance.
+    """
+    published = torch.tensor(
+        [
+            [-0.92466259, -0.42534415, -2.6438457, 0.14518388],
+            [-0.12086647, -0.57972564, -0.62285122, -0.32838709],
+            [-1.07454231, -0.36314407, -1.67105067, 2.26550497],
+        ]
+    )
+    got = nv_randn(0, (3, 4))
+    assert got.dtype == torch.float32 and got.shape == (3, 4)
+    assert torch.allclose(got, published, rtol=0, atol=3e-7)
+
+
+@pytest.mark.parametrize("seed", [0, 1234, 2**32 - 1, 2**32 + 1234, 2**53 - 1])
+@pytest.mark.parametrize("shape", [(4, 8, 8), (4, 8, 12), (16, 8, 8), (16, 8, 12)])
+def test_nv_randn_equals_scalar_reference_bitwise(seed: int, shape: tuple[int, int, int]) -> None:
+    assert torch.equal(nv_randn(seed, shape), reference_randn(seed, shape))
+
+
+def test_offset_is_the_draw_number() -> None:
+    assert torch.equal(nv_randn(42, (2, 3, 5), offset=1), reference_randn(42, (2, 3, 5), 1))
+    assert not torch.equal(nv_randn(42, (2, 3, 5), offset=1), nv_randn(42, (2, 3, 5)))
+
+
+def test_full_64_bit_seed() -> None:
+    assert not torch.equal(nv_randn(2**32 + 1234, (4, 8, 8)), nv_randn(1234, (4, 8, 8)))
+    assert not torch.equal(nv_randn(2**53 - 1, (4, 8, 8)), nv_randn(2**32 - 1, (4, 8, 8)))
+
+
+def test_layout_is_c_order_of_the_flat_index() -> None:
+    flat = nv_randn(7, (120,))
+    assert torch.equal(nv_randn(7, (2, 3, 4, 5)).flatten(), flat)
+    assert torch.equal(nv_randn(7, (0, 3)), torch.empty(0, 3))
+
+
+def test_blocks_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seed_number.nodes.core import philox
+
+    whole = nv_randn(11, (4, 8, 12))
+    monkeypatch.setattr(philox, "CHUNK", 7)
+    assert torch.equal(nv_randn(11, (4, 8, 12)), whole)
+
+
+def test_statistics_of_a_big_draw() -> None:
+    x = nv_randn(99, (16, 128, 128)).double()
+    assert abs(x.mean().item()) < 0.01 and abs(x.std().item() - 1) < 0.01
+    assert torch.isfinite(x).all()
+
+
+def test_does_not_touch_global_rng() -> None:
+    torch.manual_seed(0)
+    before = torch.random.get_rng_state()
+    np_before = np.random.get_state()[1].copy()
+    nv_randn(5, (4, 8, 8))
+    assert torch.equal(before, torch.random.get_rng_state())
+    assert np.array_equal(np_before, np.random.get_state()[1])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5, True, "3"])
+def test_bad_seed(seed: object) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        nv_randn(seed, (4, 8, 8))  # type: ignore[arg-type]
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(ValueError, match="2\\*\\*32 elements"):
+        nv_randn(0, (2**16, 2**16 + 1))
+    with pytest.raises(ValueError, match="negative"):
+        nv_randn(0, (4, -1))
+    with pytest.raises(ValueError, match="offset"):
+        nv_randn(0, (4,), offset=-1)
+    with pytest.raises(ValueError, match="key word"):
+        philox4x32((0, 0, 0, 0), (2**32, 0))
+    with pytest.raises(ValueError, match="counter words"):
+        philox4x32((0, 0, -1, 0), (0, 0))
+    with pytest.raises(ValueError, match="four counter words"):
+        philox4x32((0, 0, 0), (0, 0))

@@ -2,7 +2,8 @@
 // Plain ES module; ComfyUI core only through scripts/app.js and scripts/api.js, siblings relatively.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
-import { buildEntries, historyItemEntries, historyToEntries } from "./panel/entries.js";
+import { buildEntries, historyItemEntries, historyTime, historyToEntries } from "./panel/entries.js";
+import { HistoryPager } from "./panel/history.js";
 import { forgetRendered, mountPanel } from "./panel/render.js";
 import { DEFAULT_MAX_ENTRIES, EntryStore, MAX_MAX_ENTRIES } from "./panel/store.js";
 
@@ -63,7 +64,7 @@ function allNodes(graph = app.graph, prefix = "", seen = new Set()) {
     const inner = node.subgraph;
     if (inner && !seen.has(inner)) {
       seen.add(inner);
-      found.push(...allNodes(inner, id + ":", seen));
+      for (const found2 of allNodes(inner, id + ":", seen)) found.push(found2);
     }
   }
   return found;
@@ -161,16 +162,54 @@ function clearPanel() {
   toast("info", "Seed Number", "List cleared. New generations will appear here.");
 }
 
-// -- sources: /history on load, websocket events as runs finish -----------------------------------
+// -- sources: /history in pages (newest first, more as the list is scrolled), websocket events ------
 
-async function loadHistory() {
+let pager = null; // reads /history backwards; replaced when the history is read again from the top
+let retryAt = 0;
+const skipped = []; // prompt ids of /history items the panel could not read (each costs only itself)
+
+async function fetchJSON(path) {
+  const response = await api.fetchApi(path);
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function onSkip(promptId, error) {
+  skipped.push(promptId);
+  console.warn(`Seed Number panel: history item ${promptId} could not be read; left out.`, error);
+}
+
+/** Reads the next older page of /history into the store; false when there is nothing more to read. */
+async function loadOlder() {
+  const p = pager;
+  if (!p || p.done || p.loading || Date.now() < retryAt) return false;
+  scheduleRender(); // shows "loading older…"
+  let page = null;
   try {
-    const response = await api.fetchApi(`/history?max_items=${store.max}`);
-    if (!response.ok) return;
-    store.put(historyToEntries(await response.json()), "history");
+    page = await p.next();
   } catch (error) {
+    retryAt = Date.now() + Math.min(30000, 1000 * 2 ** p.failures);
     console.warn("Seed Number panel: could not read /history", error);
   }
+  if (p !== pager) return false; // read again from the top meanwhile
+  if (page) {
+    let newest = 0;
+    for (const id of Object.keys(page.items)) newest = Math.max(newest, historyTime(page.items[id]));
+    const entries = historyToEntries(page.items, { limit: store.max, onSkip });
+    if (!store.put(entries, "history")) scheduleRender();
+    // Older pages hold older generations: none of them would stay in a full list, or show after "Clear".
+    if (store.full() || (newest && newest <= store.clearedAt)) p.done = true;
+  } else {
+    scheduleRender();
+  }
+  return !!page && !p.done;
+}
+
+/** (Re)reads /history from its newest page; older pages follow as the list is scrolled down. */
+async function loadHistory() {
+  pager = new HistoryPager(fetchJSON);
+  retryAt = 0;
+  await loadOlder();
 }
 
 /** Rebuilds one prompt's entries from /history (which knows the queued prompt: text, model, size). */
@@ -219,21 +258,53 @@ function addStyles() {
   document.head.append(link);
 }
 
+/** Builds the panel in the sidebar tab's element (each time the tab opens). */
+function mount(element) {
+  panel?.vlist.destroy();
+  panel = mountPanel(element, {
+    store,
+    state,
+    imageURL,
+    onAction,
+    onClear: clearPanel,
+    onNearEnd: () => void loadOlder(),
+    more: () => !!pager && !pager.done,
+    loading: () => !!pager?.loading,
+  });
+  panel.host = element;
+  return panel;
+}
+
 /** A debugging and benchmarking handle (window.__seedNumberPanel): the store and a render call. */
 const debugHook = {
   store,
   buildEntries,
   historyToEntries,
+  skipped,
+  get pager() {
+    return pager;
+  },
+  get panel() {
+    return panel;
+  },
+  /** Reads older /history pages until there are no more (or `maxPages` were read). */
+  async loadAll(maxPages = Infinity) {
+    for (let i = 0; i < maxPages && (await loadOlder()); i++);
+  },
   addEntries(entries, source = "live") {
     return store.put(entries, source);
   },
   /**
    * Re-renders the open panel; the number of entries it lists (0 when the tab is closed). With
-   * `fresh`, every card is built again instead of reusing the cards of earlier renders.
+   * `fresh`, the visible cards are built again and the list's positions rebuilt (a cold render).
    */
   render({ fresh = false } = {}) {
     if (fresh) forgetRendered();
     return panel?.update() ?? 0;
+  },
+  /** Builds the open panel again from nothing, as opening the tab does; the number of entries listed. */
+  remount() {
+    return panel ? mount(panel.host).vlist.items.length : 0;
   },
   reload: loadHistory,
 };
@@ -246,13 +317,18 @@ app.registerExtension({
       id: MAX_ENTRIES,
       category: ["Seed Number", "Panel", "Max entries"],
       name: "Generations kept in the Seed Number panel",
-      tooltip: "The newest ones are kept; the panel also reads this many from the server's history on load.",
+      tooltip:
+        "The newest ones are kept (up to 100,000). The server's history is read in pages, newest first, " +
+        "as the list is scrolled down.",
       type: "number",
       defaultValue: DEFAULT_MAX_ENTRIES,
       attrs: { min: 1, max: MAX_MAX_ENTRIES, step: 10 },
-      onChange(value, old) {
+      onChange(value) {
+        const before = store.max;
         store.setMax(value ?? DEFAULT_MAX_ENTRIES);
-        if (old !== undefined && Number(value) > Number(old)) void loadHistory();
+        // More room: read the history again from its newest page (pages older than what was kept
+        // before may now fit; the pager stops once the list is full).
+        if (store.max > before && pager?.started) void loadHistory();
       },
     },
   ],
@@ -291,9 +367,10 @@ app.registerExtension({
       label: "Seeds",
       type: "custom",
       render(element) {
-        panel = mountPanel(element, { store, state, imageURL, onAction, onClear: clearPanel });
+        mount(element);
       },
       destroy() {
+        panel?.vlist.destroy();
         panel = null;
       },
     });

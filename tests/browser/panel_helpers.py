@@ -88,3 +88,130 @@ def get_setting(page: Page, key: str) -> Any:
 
 def load_json(name: str) -> dict[str, Any]:
     return json.loads((ROOT / "workflows" / name).read_text())
+
+
+# -- a large /history, served to the page in place of the server's ---------------------------------
+#
+# The panel reads /history in pages. Thousands of real runs would take hours on a CPU, and a
+# malformed item cannot be made by running prompts, so the large-list tests answer the page's
+# /history requests themselves, with ComfyUI's own paging rules (below). Everything else (the
+# editor, /history/<id>, the runs the tests queue) is the real server's.
+
+LIST_PANEL = """() => document.querySelector('.seed-number-panel .sn-list')"""
+
+
+def history_page(items: list[tuple[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:
+    """The answer of ComfyUI 0.3.64 to ``GET /history?max_items=N&offset=K`` over ``items`` (oldest first).
+
+    As ``execution.py`` ``PromptQueue.get_history``: offset defaults to -1; a negative offset with
+    ``max_items`` means the newest ``max_items``; otherwise items ``offset`` … ``offset+max_items-1``
+    counted from the oldest, oldest first.
+    """
+    max_items = int(query["max_items"][0]) if "max_items" in query else None
+    offset = int(query["offset"][0]) if "offset" in query else -1
+    if offset < 0 and max_items is not None:
+        offset = len(items) - max_items
+    out: dict[str, Any] = {}
+    for i, (key, item) in enumerate(items):
+        if i >= offset:
+            out[key] = item
+            if max_items is not None and len(out) >= max_items:
+                break
+    return out
+
+
+class ServedHistory:
+    """Answers the page's ``/history?…`` requests from ``items`` (a list of (prompt id, item), oldest first)."""
+
+    def __init__(self, page: Page, items: list[tuple[str, Any]]) -> None:
+        self.page = page
+        self.items = items
+        self.requests: list[dict[str, list[str]]] = []
+        self.encoded: dict[str, str] = {}
+        page.route("**/history?**", self.handle)
+
+    def handle(self, route: Any) -> None:
+        url = urlparse(route.request.url)
+        if not url.path.endswith("/history"):
+            route.fallback()
+            return
+        query = parse_qs(url.query)
+        self.requests.append(query)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(history_page(self.items, query)))
+
+    def stop(self) -> None:
+        self.page.unroute("**/history?**", self.handle)
+
+
+def history_item(
+    prompt_id: str, number: int, time_ms: int, seeds: list[int], *, text: str = "", prefix: str = "hist"
+) -> dict[str, Any]:
+    """A /history item as ComfyUI records a Seed Source run: its receipt and one saved image per seed."""
+    graph = {
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": text or f"history item {number}", "clip": ["1", 1]}},
+        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": len(seeds)}},
+        "5": {"class_type": "SeedSource", "inputs": {"seed_number": seeds[0], "mode": "fixed", "count": len(seeds)}},
+        "6": {
+            "class_type": "KSampler",
+            "inputs": {
+                "seed": ["5", 0],
+                "steps": 4,
+                "cfg": 7,
+                "sampler_name": "euler",
+                "scheduler": "normal",
+                "denoise": 1,
+                "positive": ["2", 0],
+                "negative": ["2", 0],
+                "latent_image": ["4", 0],
+                "model": ["1", 0],
+            },
+        },
+    }
+    receipt = {"seed": seeds[0], "mode": "fixed", "node": "5"}
+    if len(seeds) > 1:
+        receipt["seeds"] = seeds
+    images = [
+        {"filename": f"{prefix}_{number:06d}_{k}.png", "subfolder": "", "type": "output"} for k in range(len(seeds))
+    ]
+    return {
+        "prompt": [number, prompt_id, graph, {"client_id": "someone"}, ["8"]],
+        "outputs": {"5": {"seed_number_receipt": [receipt]}, "8": {"images": images}},
+        "status": {
+            "status_str": "success",
+            "completed": True,
+            "messages": [
+                ["execution_start", {"timestamp": time_ms - 500}],
+                ["execution_success", {"timestamp": time_ms}],
+            ],
+        },
+        "meta": {},
+    }
+
+
+def make_history(count: int, per_item: int = 1, *, start_ms: int = 1_600_000_000_000) -> list[tuple[str, Any]]:
+    """``count`` items, oldest first, ``per_item`` images each; item i's seeds are 10_000_000 + i·per_item + k."""
+    items = []
+    for i in range(count):
+        seeds = [10_000_000 + i * per_item + k for k in range(per_item)]
+        items.append((f"hist-{i:06d}", history_item(f"hist-{i:06d}", i, start_ms + i * 1000, seeds)))
+    return items
+
+
+def panel_node_count(page: Page) -> int:
+    return page.evaluate("() => document.querySelectorAll('.seed-number-panel *').length")
+
+
+def wait_frames(page: Page, frames: int = 2) -> None:
+    page.evaluate(
+        "(n) => new Promise((r) => { const f = (k) => k ? requestAnimationFrame(() => f(k - 1)) : r(); f(n); })", frames
+    )
+
+
+def scroll_list(page: Page, top: float | None) -> None:
+    """Scrolls the panel's list to ``top`` px (None: to the bottom) and waits for the next frames."""
+    page.evaluate(
+        "(t) => { const l = document.querySelector('.seed-number-panel .sn-list'); "
+        "l.scrollTop = t === null ? l.scrollHeight : t; }",
+        top,
+    )
+    wait_frames(page)

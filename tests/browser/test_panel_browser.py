@@ -42,7 +42,14 @@ SEED_SOURCE, POSITIVE, LATENT, SAMPLER, SAVE = 5, 2, 4, 6, 8
 """Node ids in the example workflows."""
 SPEED_PRESET = 9
 RECEIPT = "seed_number_receipt"
-PANEL_FILES = ["panel.js", "panel/entries.js", "panel/render.js", "panel/store.js"]
+PANEL_FILES = [
+    "panel.js",
+    "panel/entries.js",
+    "panel/history.js",
+    "panel/render.js",
+    "panel/store.js",
+    "panel/virtual.js",
+]
 IMG_PAYLOAD = "<img src=x onerror=alert(1)>"
 SCRIPT_PAYLOAD = "<script>window.__pwned=1</script>"
 TOAST = ".p-toast-message"
@@ -86,12 +93,8 @@ def toast_text(comfy_page: ComfyPage, contains: str) -> str:
 
 
 SCROLL_PANEL = """(top) => {
-  for (let e = document.querySelector('.seed-number-panel'); e; e = e.parentElement) {
-    if (e.scrollHeight > e.clientHeight && getComputedStyle(e).overflowY !== 'visible') {
-      e.scrollTop = top ? 0 : e.scrollHeight;
-      return;
-    }
-  }
+  const list = document.querySelector('.seed-number-panel .sn-list');
+  list.scrollTop = top ? 0 : list.scrollHeight;
 }"""
 
 
@@ -394,22 +397,29 @@ def test_seed_details_records_make_one_entry_per_image(comfy_page: ComfyPage) ->
     assert card.locator(".sn-more").inner_text() == "less"
     assert card.locator(".sn-prompt").evaluate("(p) => p.scrollHeight <= p.clientHeight + 1")
 
-    # A long list: cards far down get their thumbnail when scrolled to.
+    # A long list: only the cards in and around view exist; far-down cards (and their thumbnails)
+    # come when scrolled to, and the cards scrolled away are dropped with their images.
     listed = page.evaluate(
         """() => { const h = window.__seedNumberPanel;
           const details = Array.from({length: 80}, (_, i) => ({seed: i, image: {filename: `missing_${i}.png`}}));
           h.addEntries(h.buildEntries('long-synthetic', {'1': {seed_number_details: details}}, {time: 1}));
           return h.render(); }"""
     )
-    assert listed >= 83 and page.locator(ENTRY).count() == listed
+    assert listed >= 83
+    assert 0 < page.locator(ENTRY).count() < listed
+    page.evaluate("() => document.activeElement.blur()")  # a card holding the focus would stay in the DOM
+    assert page.locator(f"{ENTRY} .sn-img[src*='missing_79.png']").count() == 0, "a far-down thumbnail must wait"
+    first_key = page.locator(ENTRY).first.get_attribute("data-key")
+    for _ in range(5):  # heights measured on the way down can lengthen the list: scroll until it stops
+        page.evaluate(SCROLL_PANEL, False)
+        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     last = page.locator(ENTRY).last
     assert last.get_attribute("data-prompt-id") == "long-synthetic"
-    assert last.locator(".sn-img").get_attribute("src") is None, "a far-down thumbnail must wait"
-    page.evaluate(SCROLL_PANEL, False)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.seed-number-panel .sn-img')].at(-1).getAttribute('src') !== null"
-    )
+    assert last.get_attribute("aria-posinset") == str(listed)
     assert image_of_url(last.locator(".sn-img").get_attribute("src"))["filename"] == "missing_79.png"
+    assert page.locator(f"{ENTRY}[data-key='{first_key}']").count() == 0, "cards scrolled away are dropped"
+    page.evaluate(SCROLL_PANEL, True)
+    page.locator(f"{ENTRY}[data-key='{first_key}']").wait_for()
     assert comfy_page.errors_from_pack() == []
 
 

@@ -69,6 +69,19 @@ function list(value) {
   return Array.isArray(value) ? value : [];
 }
 
+/**
+ * Appends the `items` that `keep` accepts to `into`, one by one: never `push(...items)`,
+ * whose arguments go on the stack (an output with 150,000 images threw RangeError there).
+ */
+function appendAll(into, items, keep = isRecord) {
+  for (let i = 0; i < items.length; i++) if (keep(items[i])) into.push(items[i]);
+  return into;
+}
+
+function isRecord(value) {
+  return value !== null && typeof value === "object";
+}
+
 /** The note a record carries: `reproducible` {verdict, reasons} or a `reproducibility_note` string. */
 function noteOf(record) {
   const r = record?.reproducible;
@@ -191,7 +204,8 @@ const FIELDS = [
 ];
 
 function makeEntry(meta, index, fields, context, fixed = {}) {
-  const entry = { promptId: meta.promptId, number: meta.number, time: meta.time, index };
+  // `h`: the card's measured height in the panel (0 until shown; set by the list, see virtual.js).
+  const entry = { promptId: meta.promptId, number: meta.number, time: meta.time, index, h: 0 };
   for (const name of FIELDS) {
     const values = [fixed[name], fields[name], context[name]];
     entry[name] = values.find((v) => v !== undefined && v !== null) ?? null;
@@ -208,11 +222,13 @@ function makeEntry(meta, index, fields, context, fixed = {}) {
   return entry;
 }
 
-function fromDetails(meta, details, context) {
-  return details.map((d, index) => {
-    const record = d && typeof d === "object" ? d : {};
+function fromDetails(meta, details, context, limit) {
+  const entries = [];
+  for (let index = 0; index < details.length && entries.length < limit; index++) {
+    const record = details[index];
+    if (!isRecord(record) || Array.isArray(record)) continue; // says nothing: no entry (index k stays image k's)
     const { verdict, note } = noteOf(record);
-    return makeEntry(
+    entries.push(makeEntry(
       meta,
       index,
       {
@@ -238,8 +254,9 @@ function fromDetails(meta, details, context) {
         image: image(record.image),
       },
       context,
-    );
-  });
+    ));
+  }
+  return entries;
 }
 
 /**
@@ -251,17 +268,20 @@ function perImage(records, k, count) {
   return records[Math.floor(k / (count / records.length))];
 }
 
-function fromReceipts(meta, outputs, graph) {
+function fromReceipts(meta, outputs, graph, limit) {
   const receipts = [];
   const speeds = [];
   const variants = [];
   const images = [];
   for (const [, out] of outputs) {
-    receipts.push(...list(out[RECEIPT]).filter((r) => r && typeof r === "object"));
-    speeds.push(...list(out[SPEED]).filter((r) => r && typeof r === "object"));
-    variants.push(...list(out[VARIANTS]).filter((r) => r && typeof r === "object"));
+    appendAll(receipts, list(out[RECEIPT]));
+    appendAll(speeds, list(out[SPEED]));
+    appendAll(variants, list(out[VARIANTS]));
     if (CAPTIONS in out) continue; // a contact sheet: its cells are the other images again
-    images.push(...list(out.images).map(image).filter(Boolean));
+    for (const value of list(out.images)) {
+      const img = image(value);
+      if (img) images.push(img);
+    }
   }
   const receipt = receipts[0] ?? null;
   if (!receipt && !images.length) return [];
@@ -273,7 +293,7 @@ function fromReceipts(meta, outputs, graph) {
   const context = graphContext(graph, receipt?.node);
   const count = images.length || seeds.length || 1;
   const entries = [];
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; k < Math.min(count, limit); k++) {
     const speed = perImage(speeds, k, count);
     const variant = perImage(variants, k, count);
     const seed = (seeds.length > 1 ? perImage(seeds, k, count) : null) ?? seedValue(receipt?.seed);
@@ -312,16 +332,19 @@ function fromReceipts(meta, outputs, graph) {
  * The entries of one finished prompt, in image order.
  * @param {string} promptId
  * @param {object} outputs  {node_id: ui output} as in /history and the `executed` events
- * @param {{number?: number|null, time?: number|null, graph?: object|null}} meta  queue number,
- *   finish time (ms), and the queued API prompt when known
+ * @param {{number?: number|null, time?: number|null, graph?: object|null, limit?: number}} meta  queue
+ *   number, finish time (ms), the queued API prompt when known, and how many entries to build at most
+ *   (the first ones in image order: a list keeps only its newest entries, and one prompt's entries
+ *   share their time, so its later images would be dropped anyway)
  */
 export function buildEntries(promptId, outputs, meta = {}) {
   const info = { promptId: String(promptId), number: number(meta.number), time: number(meta.time) ?? 0 };
+  const limit = meta.limit > 0 ? meta.limit : Infinity;
   const nodes = sortedOutputs(outputs);
   const details = [];
-  for (const [, out] of nodes) details.push(...list(out[DETAILS]));
-  if (details.length) return fromDetails(info, details, graphContext(meta.graph, null));
-  return fromReceipts(info, nodes, meta.graph);
+  for (const [, out] of nodes) appendAll(details, list(out[DETAILS]), () => true);
+  if (details.length) return fromDetails(info, details, graphContext(meta.graph, null), limit);
+  return fromReceipts(info, nodes, meta.graph, limit);
 }
 
 const FINISHED = ["execution_success", "execution_error", "execution_interrupted"];
@@ -340,16 +363,35 @@ export function historyTime(item) {
 }
 
 /** Entries of one `/history` item: [queue number, prompt id, prompt, extra data, outputs to run]. */
-export function historyItemEntries(promptId, item) {
+export function historyItemEntries(promptId, item, { limit } = {}) {
   if (!item || typeof item !== "object") return [];
   const prompt = Array.isArray(item.prompt) ? item.prompt : [];
-  return buildEntries(promptId, item.outputs, { number: prompt[0], time: historyTime(item), graph: prompt[2] });
+  return buildEntries(promptId, item.outputs, { number: prompt[0], time: historyTime(item), graph: prompt[2], limit });
 }
 
-/** Entries of a whole `/history` answer ({prompt_id: item}), newest first. */
-export function historyToEntries(history) {
-  if (!history || typeof history !== "object") return [];
-  return sortEntries(Object.entries(history).flatMap(([promptId, item]) => historyItemEntries(promptId, item)));
+/**
+ * Entries of a whole `/history` answer ({prompt_id: item}), newest first. An item that cannot be
+ * read costs only itself: it is left out, counted in `skipped` (and reported to `onSkip`).
+ * @param {object} history
+ * @param {{limit?: number, onSkip?: (promptId: string, error: unknown) => void}} options  `limit`:
+ *   entries built per item at most
+ */
+export function historyToEntries(history, { limit, onSkip } = {}) {
+  const entries = [];
+  entries.skipped = 0;
+  if (!history || typeof history !== "object") return entries;
+  for (const promptId of Object.keys(history)) {
+    let built;
+    try {
+      built = historyItemEntries(promptId, history[promptId], { limit });
+    } catch (error) {
+      entries.skipped++;
+      onSkip?.(promptId, error);
+      continue;
+    }
+    for (let i = 0; i < built.length; i++) entries.push(built[i]);
+  }
+  return sortEntries(entries);
 }
 
 /** Newest first: finish time, then queue number, then image order. */

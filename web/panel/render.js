@@ -1,7 +1,8 @@
 // Seed Number panel: the DOM of the sidebar tab. No ComfyUI imports (URLs and actions come in).
 // Everything that came from a prompt, a file name or metadata goes in as text (textContent,
 // attributes set one by one): never as HTML.
-import { filterEntries } from "./store.js";
+import { Filter } from "./store.js";
+import { VirtualList } from "./virtual.js";
 
 const PROMPT_CLAMP_CHARS = 140;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
@@ -33,7 +34,8 @@ function button(action, icon, label, title) {
  * the file name and the actions across the card.
  */
 function entryTemplate() {
-  const item = el("article", "sn-entry", { role: "listitem" });
+  // An article of a feed (WAI-ARIA feed pattern): focusable, numbered by aria-posinset/-setsize.
+  const item = el("article", "sn-entry", { tabindex: "-1" });
   const seedRow = el("div", "sn-seedrow");
   seedRow.append(
     el("span", "sn-seed", { "data-action": "copy", title: "Seed used: click to copy", role: "button", tabindex: "0" }),
@@ -111,6 +113,7 @@ function fillEntry(item, entry, ctx) {
   const meta = info.firstChild;
   item.setAttribute("data-key", entry.key);
   item.setAttribute("data-prompt-id", entry.promptId);
+  item.setAttribute("aria-label", entry.seed === null ? "No seed recorded" : `Seed ${entry.seed}`);
 
   if (entry.seed === null) {
     seed.textContent = "—";
@@ -122,13 +125,12 @@ function fillEntry(item, entry, ctx) {
   time.textContent = timeText(entry.time, ctx.today);
 
   if (entry.image) {
+    // A card exists only while it is in or near the visible part: its image loads now, and is
+    // released with the card (releaseCard).
     const url = ctx.imageURL(entry.image);
     thumb.firstChild.alt = entry.image.filename;
-    if (ctx.eager) showThumb(thumb, url);
-    else {
-      thumb.dataset.src = url;
-      ctx.thumbs.push(thumb);
-    }
+    thumb.href = url;
+    thumb.firstChild.src = url;
   } else {
     thumb.replaceWith(part("noImage"));
   }
@@ -178,108 +180,47 @@ function fillEntry(item, entry, ctx) {
   if (!entry.speed) useAll.remove();
 }
 
-const CHUNK = 25;
-const EAGER_THUMBNAILS = 16; // the first cards get their image at once; the others when scrolled to
+const DEBOUNCE_MS = 90; // a filter keystroke waits this long for the next one
+const NEAR_END = 40; // entries: closer than this to the end of the list, older history is read
 
-function showThumb(thumb, url) {
-  thumb.href = url;
-  thumb.firstChild.src = url;
-  delete thumb.dataset.src;
-}
-
-// One observer per list: sets a card's link and image when it comes near the visible part of the list
-// (cheaper than 1,000 images with `src` set, even lazy ones; the native lazy loading stays on too).
-const observers = new WeakMap();
-
-function scrollParent(node) {
-  for (let e = node.parentElement; e; e = e.parentElement) {
-    const overflow = getComputedStyle(e).overflowY;
-    if (overflow === "auto" || overflow === "scroll") return e;
+/** A card's image stops loading and is dropped when the card leaves the DOM. */
+function releaseCard(card) {
+  const img = card.querySelector(".sn-img");
+  if (img) {
+    img.removeAttribute("src");
+    img.parentElement.removeAttribute("href");
   }
-  return null;
 }
 
-function observeThumbs(list, thumbs) {
-  observers.get(list)?.disconnect();
-  if (!thumbs.length) return;
-  if (typeof IntersectionObserver !== "function") {
-    for (const thumb of thumbs) showThumb(thumb, thumb.dataset.src);
-    return;
-  }
-  const observer = new IntersectionObserver(
-    (records) => {
-      for (const record of records) {
-        if (!record.isIntersecting) continue;
-        const thumb = record.target;
-        observer.unobserve(thumb);
-        if (thumb.dataset.src) showThumb(thumb, thumb.dataset.src);
-      }
-    },
-    { root: scrollParent(list), rootMargin: "600px 0px" },
-  );
-  observers.set(list, observer);
-  for (const thumb of thumbs) observer.observe(thumb);
-}
+let forgotten = 0; // bumped by forgetRendered(): mounted panels drop their cards on the next update
 
-// Each entry's card, built once and reused by later renders (entries never change: a changed
-// prompt gets new entry objects), so a new generation or a filter does not rebuild every card.
-let rendered = new WeakMap();
-
-/** Drops the cards built so far: the next render builds every card again (the benchmark's cold case). */
+/** Drops the cards built so far: the next render builds the visible cards again (a cold render). */
 export function forgetRendered() {
-  rendered = new WeakMap();
+  forgotten++;
 }
 
-/** Replaces the list's children with one card per entry (all of them: no virtual list). */
-export function renderEntries(list, entries, ctx) {
+/**
+ * Builds the panel inside `container` and returns {update, root, list, filter, vlist}. `update()`
+ * re-reads the store and returns the number of entries listed (matching the filter).
+ * @param {HTMLElement} container
+ * @param {{store, state: {query: string, expanded: Set<string>, anchor?: object}, imageURL: (img) => string,
+ *          onAction: (action: string, entry: object, element: HTMLElement) => void, onClear: () => void,
+ *          onNearEnd?: () => void, more?: () => boolean}} ctx  `onNearEnd`: the user came near the
+ *          end of the list (read older history); `more()`: whether older history may still come
+ */
+export function mountPanel(container, ctx) {
   if (!template) {
     template = entryTemplate();
     parts = partTemplates();
   }
-  const fillCtx = { ...ctx, today: new Date().toDateString(), eager: true, thumbs: [] };
-  // Cards go in chunks of CHUNK; a chunk out of view is skipped by style and layout
-  // (content-visibility: auto), which costs far less per chunk than per card.
-  const fragment = document.createDocumentFragment();
-  let chunk = null;
-  for (let i = 0; i < entries.length; i++) {
-    if (i % CHUNK === 0) {
-      chunk = document.createElement("div");
-      chunk.className = "sn-chunk";
-      fragment.append(chunk);
-    }
-    fillCtx.eager = i < EAGER_THUMBNAILS;
-    let item = rendered.get(entries[i]);
-    if (!item) {
-      item = template.cloneNode(true);
-      fillEntry(item, entries[i], fillCtx);
-      rendered.set(entries[i], item);
-    } else {
-      const thumb = item.children[1];
-      if (thumb.dataset?.src) {
-        if (fillCtx.eager) showThumb(thumb, thumb.dataset.src);
-        else fillCtx.thumbs.push(thumb);
-      }
-    }
-    chunk.append(item);
-  }
-  list.replaceChildren(fragment);
-  observeThumbs(list, fillCtx.thumbs);
-}
-
-/**
- * Builds the panel inside `container` and returns {update, root}. `update()` re-reads the store.
- * @param {HTMLElement} container
- * @param {{store, state: {query: string, expanded: Set<string>}, imageURL: (img) => string,
- *          onAction: (action: string, entry: object, element: HTMLElement) => void, onClear: () => void}} ctx
- */
-export function mountPanel(container, ctx) {
   const root = el("div", "seed-number-panel");
   const header = el("div", "sn-header");
   const titleRow = el("div", "sn-title-row");
   const title = el("h2", "sn-title");
   title.textContent = "Seed Number";
+  const status = el("span", "sn-status");
   const count = el("span", "sn-count", { "aria-live": "polite" });
-  titleRow.append(title, count);
+  titleRow.append(title, status, count);
   const toolbar = el("div", "sn-toolbar");
   const filter = el("input", "p-inputtext p-component sn-filter", {
     type: "search",
@@ -291,15 +232,86 @@ export function mountPanel(container, ctx) {
   const clear = button("clear", "pi-trash", "Clear", "Clear the list");
   toolbar.append(filter, clear);
   header.append(titleRow, toolbar);
-  const list = el("div", "sn-list", { role: "list", "aria-label": "Recent generations" });
   const empty = el("div", "sn-empty");
-  root.append(header, list, empty);
+  const list = el("div", "sn-list", {
+    role: "feed",
+    "aria-label": "Recent generations",
+    "aria-busy": "false",
+  });
+  root.append(header, empty, list);
   container.replaceChildren(root);
+  // The tab's element is as tall as its content by default; the list scrolls itself, so the panel
+  // takes the sidebar's height.
+  container.classList.add("sn-host");
+
+  const fillCtx = { ...ctx, today: new Date().toDateString() };
+  const matcher = new Filter();
+  let shownQuery = null;
+  let shown = [];
+  let seen = forgotten;
+  let tabStop = null; // the one card reachable with Tab (roving tabindex); arrows move it
+  let setSize = -1;
+
+  const setTabStop = (card) => {
+    if (tabStop === card) return;
+    if (tabStop) tabStop.tabIndex = -1;
+    tabStop = card;
+    if (card) card.tabIndex = 0;
+  };
+
+  const vlist = new VirtualList(list, {
+    build(entry) {
+      const item = template.cloneNode(true);
+      fillEntry(item, entry, fillCtx);
+      return item;
+    },
+    release(card) {
+      releaseCard(card);
+      if (card === tabStop) tabStop = null;
+    },
+    place(card, i) {
+      const pos = String(i + 1);
+      if (card.getAttribute("aria-posinset") !== pos) card.setAttribute("aria-posinset", pos);
+      const size = String(setSize);
+      if (card.getAttribute("aria-setsize") !== size) card.setAttribute("aria-setsize", size);
+    },
+    onRange(first, last, n) {
+      // Where the view is, to come back to it when the tab is opened again.
+      const top = list.scrollTop;
+      const i = n ? vlist.index.indexAt(Math.max(0, top - vlist.padTop)) : 0;
+      ctx.state.anchor = n && top > 0 ? { key: shown[i].key, offset: top - vlist.padTop - vlist.index.prefix(i) } : null;
+      if (!tabStop || !tabStop.isConnected) setTabStop(vlist.cardAt(Math.min(i + (top > 0 ? 1 : 0), last)) ?? vlist.cardAt(first));
+      if (n - 1 - last < NEAR_END && ctx.more?.()) ctx.onNearEnd?.();
+    },
+  });
+
+  const focusEntry = (i) => {
+    const card = vlist.reveal(Math.max(0, Math.min(i, shown.length - 1)));
+    if (!card) return;
+    setTabStop(card);
+    card.focus({ preventScroll: true });
+  };
 
   const update = () => {
     const all = ctx.store.entries;
-    const shown = filterEntries(all, ctx.state.query);
-    renderEntries(list, shown, ctx);
+    const next = matcher.apply(all, ctx.state.query);
+    const more = ctx.more?.() ?? false;
+    setSize = more ? -1 : next.length;
+    list.setAttribute("aria-busy", String(more && !!ctx.loading?.()));
+    status.textContent = ctx.loading?.() ? "loading older…" : "";
+    if (seen !== forgotten) {
+      seen = forgotten;
+      vlist.forget();
+      shown = null;
+    }
+    const newQuery = shownQuery !== null && shownQuery !== ctx.state.query;
+    if (next !== shown || newQuery) {
+      shown = next;
+      vlist.setItems(shown, { toTop: newQuery });
+      shownQuery = ctx.state.query;
+    } else {
+      vlist.layout();
+    }
     count.textContent = shown.length === all.length ? `${all.length}` : `${shown.length} of ${all.length}`;
     empty.hidden = shown.length > 0;
     empty.textContent = all.length
@@ -309,9 +321,25 @@ export function mountPanel(container, ctx) {
     return shown.length;
   };
 
-  filter.addEventListener("input", () => {
+  let timer = 0;
+  const applyFilter = () => {
+    clearTimeout(timer);
+    timer = 0;
+    if (ctx.state.query === filter.value) return;
     ctx.state.query = filter.value;
     update();
+  };
+  filter.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(applyFilter, DEBOUNCE_MS);
+  });
+  filter.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") applyFilter();
+    else if (event.key === "ArrowDown" && shown.length) {
+      event.preventDefault();
+      applyFilter();
+      focusEntry(0);
+    }
   });
   clear.addEventListener("click", () => ctx.onClear());
   const act = (event) => {
@@ -327,17 +355,45 @@ export function mountPanel(container, ctx) {
       else ctx.state.expanded.delete(entry.key);
       target.textContent = open ? "less" : "more";
       target.setAttribute("aria-expanded", String(open));
-      return;
+      return; // the card's new height reaches the list through its ResizeObserver
     }
     ctx.onAction(action, entry, target);
   };
   list.addEventListener("click", act);
+  list.addEventListener("focusin", (event) => {
+    const card = event.target.closest?.(".sn-entry");
+    if (card) setTabStop(card);
+  });
+  // Keys of the feed pattern: on a card, arrows and Page Up/Down go to the previous or next card,
+  // Home/End to the first or last one loaded; Enter or Space on the seed copies it.
+  const MOVES = { ArrowDown: 1, PageDown: 1, ArrowUp: -1, PageUp: -1 };
   list.addEventListener("keydown", (event) => {
     if ((event.key === "Enter" || event.key === " ") && event.target.classList?.contains("sn-seed")) {
       event.preventDefault();
       act(event);
+      return;
     }
+    if (!event.target.classList?.contains("sn-entry") || event.altKey || event.metaKey) return;
+    const i = event.target.__snIndex;
+    let to = null;
+    if (event.key in MOVES) to = i + MOVES[event.key];
+    else if (event.key === "Home") to = 0;
+    else if (event.key === "End") to = shown.length - 1;
+    if (to === null || typeof i !== "number") return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (to >= 0 && to < shown.length) focusEntry(to);
   });
+
+  // Opened again: back where the view was (by entry, so entries added meanwhile do not shift it).
+  const anchor = ctx.state.anchor;
   update();
-  return { root, update, list, filter };
+  if (anchor && shown.length) {
+    const at = shown.findIndex((e) => e.key === anchor.key);
+    if (at >= 0) {
+      list.scrollTop = vlist.padTop + vlist.index.prefix(at) + anchor.offset;
+      vlist.layout();
+    }
+  }
+  return { root, update, list, filter, vlist, focusEntry, applyFilter };
 }

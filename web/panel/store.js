@@ -1,14 +1,28 @@
 // Seed Number panel: the entries the panel lists, kept in memory while the page lives (not in the DOM),
 // so closing and reopening the sidebar tab shows them again. Pure module: no DOM, no ComfyUI imports.
+// Every operation is linear in the entries at most (no sort of the whole list per arrival), so the
+// store holds up to MAX_MAX_ENTRIES entries: small text each, thumbnails live in the DOM only while shown.
 import { compareEntries } from "./entries.js";
 
 export const DEFAULT_MAX_ENTRIES = 200;
-export const MAX_MAX_ENTRIES = 1000;
+export const MAX_MAX_ENTRIES = 100000;
 
 export function clampMax(value) {
   const n = Math.floor(Number(value));
   if (!Number.isFinite(n)) return DEFAULT_MAX_ENTRIES;
   return Math.min(MAX_MAX_ENTRIES, Math.max(1, n));
+}
+
+/** Merges two lists sorted by compareEntries into one (linear; both are left as they are). */
+export function mergeSorted(a, b) {
+  const out = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = compareEntries(a[i], b[j]) <= 0 ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
 }
 
 export class EntryStore {
@@ -18,6 +32,8 @@ export class EntryStore {
     this.clearedAt = 0; // entries that finished at or before this server time stay hidden
     this.listeners = new Set();
     this.sources = new Map(); // prompt id -> "live" | "history"
+    this.byKey = null; // key -> entry, built on the first find() after a change
+    this.version = 0; // bumped on every change of `entries`
   }
 
   subscribe(listener) {
@@ -29,35 +45,66 @@ export class EntryStore {
     for (const listener of this.listeners) listener(this);
   }
 
+  changed() {
+    this.byKey = null;
+    this.version++;
+  }
+
   /**
    * Puts the entries of some prompts in, replacing what the store had for those prompts. A prompt
    * already known from /history is not replaced by live data (the history version knows more).
+   * Linear in the entries held plus those given (a merge, not a sort of everything).
    * @param {object[]} entries  entries of one or more prompts (buildEntries / historyToEntries)
    * @param {"live"|"history"} source
+   * @returns {boolean} whether anything changed
    */
   put(entries, source = "live", { notify = true } = {}) {
-    const byPrompt = new Map();
-    for (const entry of entries) {
+    const incoming = new Map(); // prompt id -> whether its entries go in
+    const fresh = [];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
       if (this.clearedAt && (entry.time ?? 0) <= this.clearedAt) continue;
-      if (!byPrompt.has(entry.promptId)) byPrompt.set(entry.promptId, []);
-      byPrompt.get(entry.promptId).push(entry);
+      let take = incoming.get(entry.promptId);
+      if (take === undefined) {
+        take = !(source === "live" && this.sources.get(entry.promptId) === "history");
+        incoming.set(entry.promptId, take);
+        if (take) this.sources.set(entry.promptId, source);
+      }
+      if (take) fresh.push(entry);
     }
-    for (const promptId of [...byPrompt.keys()]) {
-      if (source === "live" && this.sources.get(promptId) === "history") byPrompt.delete(promptId);
-      else this.sources.set(promptId, source);
+    if (!fresh.length) return false;
+    let sorted = true;
+    for (let i = 1; i < fresh.length && sorted; i++) sorted = compareEntries(fresh[i - 1], fresh[i]) <= 0;
+    if (!sorted) fresh.sort(compareEntries);
+    // Entries of the prompts given are replaced; entries already known by key keep their object
+    // (and so their measured card height).
+    const known = new Map();
+    const kept = [];
+    for (const e of this.entries) {
+      if (incoming.get(e.promptId) === true) known.set(e.key, e);
+      else kept.push(e);
     }
-    if (!byPrompt.size) return false;
-    const kept = this.entries.filter((e) => !byPrompt.has(e.promptId));
-    const merged = kept.concat(...byPrompt.values()).sort(compareEntries);
-    this.entries = merged.slice(0, this.max);
-    this.forgetDropped();
+    if (known.size) {
+      for (let i = 0; i < fresh.length; i++) {
+        const old = known.get(fresh[i].key);
+        if (old && old.h && !fresh[i].h) fresh[i].h = old.h;
+      }
+    }
+    const merged = kept.length ? mergeSorted(kept, fresh) : fresh;
+    const cut = merged.length > this.max;
+    if (cut) merged.length = this.max;
+    this.entries = merged;
+    if (cut) this.forgetDropped(); // else every prompt listed before is still listed
+    this.changed();
     if (notify) this.notify();
     return true;
   }
 
+  /** Forgets the source of prompts no longer listed. */
   forgetDropped() {
-    const present = new Set(this.entries.map((e) => e.promptId));
-    for (const promptId of [...this.sources.keys()]) {
+    const present = new Set();
+    for (const e of this.entries) present.add(e.promptId);
+    for (const promptId of Array.from(this.sources.keys())) {
       if (!present.has(promptId)) this.sources.delete(promptId);
     }
   }
@@ -67,16 +114,19 @@ export class EntryStore {
     if (this.entries.length > this.max) {
       this.entries = this.entries.slice(0, this.max);
       this.forgetDropped();
+      this.changed();
     }
     this.notify();
   }
 
   /** Empties the list; what had finished by then stays out, also when /history is read again. */
   clear(now = Date.now()) {
-    const newest = this.entries.reduce((t, e) => Math.max(t, e.time ?? 0), 0);
+    let newest = 0;
+    for (const e of this.entries) newest = Math.max(newest, e.time ?? 0);
     this.clearedAt = Math.max(this.clearedAt, newest || now);
     this.entries = [];
     this.sources.clear();
+    this.changed();
     this.notify();
   }
 
@@ -85,14 +135,82 @@ export class EntryStore {
   }
 
   find(key) {
-    return this.entries.find((e) => e.key === key) ?? null;
+    if (!this.byKey) {
+      this.byKey = new Map();
+      for (const e of this.entries) this.byKey.set(e.key, e);
+    }
+    return this.byKey.get(key) ?? null;
   }
+
+  /** The oldest finish time listed (0 when empty). */
+  oldestTime() {
+    return this.entries.length ? (this.entries[this.entries.length - 1].time ?? 0) : 0;
+  }
+
+  full() {
+    return this.entries.length >= this.max;
+  }
+}
+
+/** The words of a filter query, lower case; [] for an empty query. */
+export function queryWords(query) {
+  const q = String(query ?? "").trim().toLowerCase();
+  return q ? q.split(/\s+/) : [];
 }
 
 /** The entries whose seed or text (prompt, label, model, sampler, file name…) contain `query`. */
 export function filterEntries(entries, query) {
-  const q = String(query ?? "").trim().toLowerCase();
-  if (!q) return entries;
-  const words = q.split(/\s+/);
-  return entries.filter((e) => words.every((w) => e.search.includes(w)));
+  const words = queryWords(query);
+  if (!words.length) return entries;
+  return matching(entries, words);
+}
+
+function matching(entries, words) {
+  const out = [];
+  if (words.length === 1) {
+    const w = words[0];
+    for (let i = 0; i < entries.length; i++) if (entries[i].search.includes(w)) out.push(entries[i]);
+    return out;
+  }
+  outer: for (let i = 0; i < entries.length; i++) {
+    const s = entries[i].search;
+    for (let k = 0; k < words.length; k++) if (!s.includes(words[k])) continue outer;
+    out.push(entries[i]);
+  }
+  return out;
+}
+
+/**
+ * A filter that remembers its last answer: over the same entries, a query that only narrows the
+ * last one (each earlier word is contained in a word at its place, words may be added) searches the last
+ * answer instead of every entry. The index it searches is each entry's `search` text (seed, prompt,
+ * label, speed, model, sampler, note, file name; lower case), built once with the entry.
+ */
+export class Filter {
+  constructor() {
+    this.entries = null;
+    this.words = [];
+    this.result = null;
+  }
+
+  apply(entries, query) {
+    const words = queryWords(query);
+    if (!words.length) {
+      this.entries = entries;
+      this.words = words;
+      this.result = entries;
+      return entries;
+    }
+    const narrows =
+      this.entries === entries &&
+      this.result &&
+      this.words.length > 0 &&
+      this.words.length <= words.length &&
+      this.words.every((w, i) => words[i].includes(w));
+    const result = narrows ? matching(this.result, words) : matching(entries, words);
+    this.entries = entries;
+    this.words = words;
+    this.result = result;
+    return result;
+  }
 }

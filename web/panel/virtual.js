@@ -1,0 +1,351 @@
+// Seed Number panel: a virtual list. Only the cards in and just around the visible part of the list
+// exist in the DOM, absolutely placed in a sizer as tall as all cards together; each card's height
+// is measured when it is shown and kept on its entry (`entry.h`), the rest are estimated. Positions
+// come from a Fenwick tree over the heights, so finding the card at a scroll offset, and changing
+// one card's height, cost O(log n), and a new list costs one pass over plain numbers.
+// No ComfyUI imports; the caller builds and releases the cards.
+
+/** Prefix sums over item heights (a Fenwick tree): O(log n) updates, sums and offset lookups. */
+export class HeightIndex {
+  constructor(heights) {
+    const n = heights.length;
+    this.n = n;
+    this.tree = new Float64Array(n + 1);
+    this.values = Float64Array.from(heights);
+    const tree = this.tree;
+    for (let i = 1; i <= n; i++) tree[i] += heights[i - 1];
+    for (let i = 1; i <= n; i++) {
+      const j = i + (i & -i);
+      if (j <= n) tree[j] += tree[i];
+    }
+    let top = 1;
+    while (top * 2 <= n) top *= 2;
+    this.top = n ? top : 0;
+  }
+
+  get length() {
+    return this.n;
+  }
+
+  /** The height of item i. */
+  get(i) {
+    return this.values[i];
+  }
+
+  /** Sum of the heights of items 0 … i-1 (the top of item i). */
+  prefix(i) {
+    let sum = 0;
+    for (let k = Math.min(i, this.n); k > 0; k -= k & -k) sum += this.tree[k];
+    return sum;
+  }
+
+  total() {
+    return this.prefix(this.n);
+  }
+
+  set(i, height) {
+    const delta = height - this.values[i];
+    if (!delta) return;
+    this.values[i] = height;
+    for (let k = i + 1; k <= this.n; k += k & -k) this.tree[k] += delta;
+  }
+
+  /** The item at offset y (0 ≤ y): the last i whose top is ≤ y, clamped to the list. */
+  indexAt(y) {
+    if (!this.n) return 0;
+    let pos = 0;
+    let rest = y;
+    for (let step = this.top; step > 0; step >>= 1) {
+      const next = pos + step;
+      if (next <= this.n && this.tree[next] <= rest) {
+        pos = next;
+        rest -= this.tree[next];
+      }
+    }
+    return Math.min(pos, this.n - 1);
+  }
+}
+
+/**
+ * The list. `viewport` scrolls; the list adds its sizer inside it.
+ * @param {HTMLElement} viewport
+ * @param {{build: (item: object, index: number) => HTMLElement, release: (element: HTMLElement) => void,
+ *   place?: (element: HTMLElement, index: number, count: number) => void,
+ *   onRange?: (first: number, last: number, count: number) => void,
+ *   estimate?: number, gap?: number, padTop?: number, padBottom?: number, overscan?: number}} options
+ *   `build` makes an item's card, `release` is told when a card leaves the DOM (drop its image),
+ *   `place` when a card gets (or keeps) its position, `onRange` after each layout with the items shown.
+ */
+export class VirtualList {
+  constructor(viewport, options) {
+    this.viewport = viewport;
+    this.options = options;
+    this.gap = options.gap ?? 8;
+    this.padTop = options.padTop ?? 8;
+    this.padBottom = options.padBottom ?? 16;
+    this.overscan = options.overscan ?? 240; // px above and below the visible part
+    this.estimate = options.estimate ?? 150; // px, for cards not measured yet
+    this.sizer = document.createElement("div");
+    this.sizer.className = "sn-sizer";
+    viewport.append(this.sizer);
+    this.items = [];
+    this.index = new HeightIndex([]);
+    this.cards = new Map(); // item -> its card, for the items shown
+    this.first = 0;
+    this.last = -1;
+    this.height = 0; // the viewport's height, kept by a ResizeObserver (no layout read per scroll)
+    this.width = 0;
+    this.laying = false;
+    this.onScroll = () => this.layout();
+    viewport.addEventListener("scroll", this.onScroll, { passive: true });
+    if (typeof ResizeObserver === "function") {
+      this.viewportObserver = new ResizeObserver(() => this.resized());
+      this.viewportObserver.observe(viewport);
+      // A card that changes size (expanded prompt, narrower sidebar, late font) is measured again.
+      this.cardObserver = new ResizeObserver((records) => this.cardsResized(records));
+    }
+  }
+
+  /** The height of item i for the index: its measured height (or the estimate) and the gap. */
+  slot(item) {
+    return (item.h || this.estimate) + this.gap;
+  }
+
+  /**
+   * Lists `items`. `toTop`: scroll to the first item (a new filter). Else the first item visible keeps
+   * its place on screen (items inserted above it, like a new generation, do not move the view),
+   * unless the list was scrolled to the very top: then new items show on top.
+   */
+  setItems(items, { toTop = false } = {}) {
+    const viewport = this.viewport;
+    const scrollTop = viewport.scrollTop;
+    let anchor = null;
+    let anchorOffset = 0;
+    if (!toTop && scrollTop > 0 && this.items.length) {
+      const i = this.index.indexAt(Math.max(0, scrollTop - this.padTop));
+      anchor = this.items[i];
+      anchorOffset = scrollTop - (this.padTop + this.index.prefix(i));
+    }
+    this.items = items;
+    const heights = new Float64Array(items.length);
+    for (let i = 0; i < items.length; i++) heights[i] = (items[i].h || this.estimate) + this.gap;
+    this.index = new HeightIndex(heights);
+    this.setSizerHeight();
+    if (toTop) {
+      viewport.scrollTop = 0;
+    } else if (anchor) {
+      let at = items.indexOf(anchor);
+      if (at < 0) at = items.findIndex((e) => e.key === anchor.key);
+      if (at >= 0) viewport.scrollTop = this.padTop + this.index.prefix(at) + anchorOffset;
+    }
+    this.layout();
+  }
+
+  setSizerHeight() {
+    const height = `${Math.ceil(this.padTop + this.index.total() + this.padBottom)}px`;
+    if (this.sizer.style.height !== height) this.sizer.style.height = height;
+  }
+
+  resized() {
+    const height = this.viewport.clientHeight;
+    const width = this.viewport.clientWidth;
+    if (height === this.height && width === this.width) return;
+    this.height = height;
+    this.width = width;
+    this.layout();
+  }
+
+  cardsResized(records) {
+    let changed = false;
+    for (const record of records) {
+      const card = record.target;
+      const i = card.__snIndex;
+      const item = this.items[i];
+      if (item === undefined || this.cards.get(item) !== card || !card.isConnected) continue;
+      const h = card.offsetHeight;
+      if (h && h !== item.h) {
+        item.h = h;
+        changed = true;
+      }
+    }
+    if (changed) this.remeasured();
+  }
+
+  /** Heights changed: rebuild the positions, keep the first visible card where it is. */
+  remeasured() {
+    const before = this.anchor();
+    for (const [item, card] of this.cards) {
+      const i = card.__snIndex;
+      if (this.items[i] === item) this.index.set(i, this.slot(item));
+    }
+    this.keepAnchor(before);
+    this.layout();
+  }
+
+  anchor() {
+    const top = this.viewport.scrollTop;
+    if (top <= 0 || !this.items.length) return null;
+    const i = this.index.indexAt(Math.max(0, top - this.padTop));
+    return { i, y: this.index.prefix(i) };
+  }
+
+  keepAnchor(before) {
+    this.setSizerHeight();
+    if (!before) return;
+    const moved = this.index.prefix(before.i) - before.y;
+    if (moved) this.viewport.scrollTop += moved;
+  }
+
+  /** Builds, places and drops cards for the current scroll offset. Returns the number of items. */
+  layout() {
+    if (this.laying) return this.items.length;
+    this.laying = true;
+    try {
+      if (!this.height) {
+        this.height = this.viewport.clientHeight;
+        this.width = this.viewport.clientWidth;
+      }
+      // Two passes at most: the second one when the cards measured in the first were not as tall
+      // as estimated and the visible part needs more (or fewer) of them.
+      for (let pass = 0; pass < 3; pass++) {
+        if (!this.render()) break;
+      }
+    } finally {
+      this.laying = false;
+    }
+    this.options.onRange?.(this.first, this.last, this.items.length);
+    return this.items.length;
+  }
+
+  /** One layout pass; true when new cards were measured at heights other than their estimate. */
+  render() {
+    const { items, index, cards, sizer } = this;
+    const n = items.length;
+    const top = this.viewport.scrollTop - this.padTop;
+    const first = n ? index.indexAt(Math.max(0, top - this.overscan)) : 0;
+    const last = n ? index.indexAt(Math.max(0, top + (this.height || 800) + this.overscan)) : -1;
+    this.first = first;
+    this.last = last;
+
+    const wanted = new Set();
+    for (let i = first; i <= last; i++) wanted.add(items[i]);
+    const focused = document.activeElement;
+    let pinned = null; // the card holding the focus stays, out of view, so the focus is not lost
+    for (const [item, card] of cards) {
+      if (wanted.has(item)) continue;
+      if (focused && card.contains(focused) && items[card.__snIndex] === item) {
+        pinned = card;
+        continue;
+      }
+      cards.delete(item);
+      this.cardObserver?.unobserve(card);
+      card.remove();
+      this.options.release(card);
+    }
+
+    const built = [];
+    const order = [];
+    if (pinned && pinned.__snIndex < first) order.push(pinned);
+    for (let i = first; i <= last; i++) {
+      const item = items[i];
+      let card = cards.get(item);
+      if (!card) {
+        card = this.options.build(item, i);
+        cards.set(item, card);
+        built.push(card);
+      }
+      card.__snIndex = i;
+      const y = this.padTop + index.prefix(i);
+      if (card.__snY !== y) {
+        card.style.transform = `translateY(${y}px)`;
+        card.__snY = y;
+      }
+      this.options.place?.(card, i, n);
+      order.push(card);
+    }
+    if (pinned && pinned.__snIndex > last) order.push(pinned);
+    // The cards in order in the DOM too (screen readers and the tab order follow the DOM). A card
+    // holding the focus is never moved (that would drop the focus): the others move around it.
+    let cursor = sizer.firstChild;
+    for (const card of order) {
+      if (card === cursor) {
+        cursor = cursor.nextSibling;
+      } else if (focused && card.contains(focused) && card.parentNode === sizer) {
+        while (cursor && cursor !== card) {
+          const next = cursor.nextSibling;
+          sizer.append(cursor);
+          cursor = next;
+        }
+        cursor = card.nextSibling;
+      } else {
+        sizer.insertBefore(card, cursor);
+      }
+    }
+    if (!built.length) {
+      this.setSizerHeight();
+      return false;
+    }
+    // Measure the new cards together (one layout), then correct the positions from the first one.
+    let changed = false;
+    const before = this.anchor();
+    for (const card of built) {
+      this.cardObserver?.observe(card);
+      const item = items[card.__snIndex];
+      const h = card.offsetHeight;
+      if (h && h !== item.h) {
+        item.h = h;
+        index.set(card.__snIndex, this.slot(item));
+        changed = true;
+      }
+    }
+    if (changed) this.keepAnchor(before);
+    else this.setSizerHeight();
+    if (changed) {
+      for (const [item, card] of cards) {
+        if (items[card.__snIndex] !== item) continue;
+        const y = this.padTop + index.prefix(card.__snIndex);
+        if (card.__snY !== y) {
+          card.style.transform = `translateY(${y}px)`;
+          card.__snY = y;
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** The card of item i, when it is in the DOM. */
+  cardAt(i) {
+    const card = this.cards.get(this.items[i]);
+    return card && card.__snIndex === i ? card : null;
+  }
+
+  /** Scrolls just enough for item i to be fully visible, lays out, and returns its card. */
+  reveal(i) {
+    if (i < 0 || i >= this.items.length) return null;
+    const top = this.padTop + this.index.prefix(i);
+    const bottom = top + this.index.get(i) - this.gap;
+    const viewport = this.viewport;
+    const height = this.height || viewport.clientHeight;
+    if (top < viewport.scrollTop) viewport.scrollTop = top - this.padTop;
+    else if (bottom > viewport.scrollTop + height) viewport.scrollTop = bottom - height + this.padBottom;
+    this.layout();
+    return this.cardAt(i);
+  }
+
+  /** Drops every card (the next layout builds the visible ones again). */
+  forget() {
+    for (const [, card] of this.cards) {
+      this.cardObserver?.unobserve(card);
+      card.remove();
+      this.options.release(card);
+    }
+    this.cards.clear();
+  }
+
+  destroy() {
+    this.forget();
+    this.viewport.removeEventListener("scroll", this.onScroll);
+    this.viewportObserver?.disconnect();
+    this.cardObserver?.disconnect();
+  }
+}

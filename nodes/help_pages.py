@@ -32,6 +32,7 @@ def register(node_ids: list[str]) -> bool:
     if instance is None:
         return False
     from aiohttp import web  # ComfyUI's own web server library
+
     ids = tuple(node_ids)
 
     @instance.routes.get(f"/extensions/{PACK_ROOT.name}/docs/{{name}}")

@@ -20,7 +20,7 @@ GAP_FRACTION = 0.02
 
 
 def caption(seed: int | None, label: str | None) -> str:
-    """"Seed 406220 · Turbo", "Seed 406220", "purple" or "" from what is known."""
+    """ "Seed 406220 · Turbo", "Seed 406220", "purple" or "" from what is known."""
     parts = []
     if seed is not None:
         parts.append(f"Seed {seed}")

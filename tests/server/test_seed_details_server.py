@@ -182,9 +182,9 @@ def test_save_off_previews_with_details(comfy_server: ComfyServer) -> None:
     entry = comfy_server.run(with_details(example_prompt(mode="random"), save=False))
     [image] = entry["outputs"][DETAILS_NODE]["images"]
     assert image["type"] == "temp"
-    assert json.loads(png_text(comfy_server.output_path(image))["seed_number_details"])["seed"] == receipt(entry)[
-        "seed"
-    ]
+    assert (
+        json.loads(png_text(comfy_server.output_path(image))["seed_number_details"])["seed"] == receipt(entry)["seed"]
+    )
 
 
 @pytest.mark.parametrize("prefix", ["../escape", "/tmp/abs", "a/../../b", "C:\\x"])

@@ -36,6 +36,8 @@ SIGMAS_OUTPUT = 5
 """Index of the ``sigmas`` output (it needs the ``model`` input)."""
 
 _cache = TableCache()
+_shipped = TableCache()
+"""The shipped presets alone: the family list while the user's file is broken."""
 
 
 def override_path() -> Path:
@@ -49,10 +51,17 @@ def preset_table() -> PresetTable:
 
 
 def _family_choices() -> list[str]:
+    """``auto`` and every family; with a broken user file, the shipped families (the node stays listed)."""
     try:
         return [AUTO, *preset_table().families]
     except PresetError as exc:  # shown again, naming the entry, when a prompt uses the node
         logger.error("Seed Number render speed presets: %s", exc)
+    try:
+        return [
+            AUTO,
+            *_shipped.get(comfy.samplers.KSampler.SAMPLERS, comfy.samplers.KSampler.SCHEDULERS, None).families,
+        ]
+    except PresetError:  # the shipped file itself is broken: a packaging error, said once above
         return [AUTO]
 
 

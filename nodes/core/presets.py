@@ -43,6 +43,9 @@ OVERRIDE_PARTS = ("default", "seed_number", "render_speed_presets.json")
 """Where the user override lives, relative to ComfyUI's user directory."""
 
 MAX_STEPS = 10_000
+"""Most sampler steps a preset may ask for; with ``denoise`` < 1 the schedule has steps / denoise."""
+MIN_DENOISE = 0.01
+"""Smallest ``denoise``: KSampler's own widget step (below it, steps / denoise explodes)."""
 MAX_CFG = 100.0
 MAX_FILE_BYTES = 1_000_000
 _FIELDS = {"steps", "cfg", "sampler", "scheduler", "denoise", "shift", "note"}
@@ -87,8 +90,22 @@ def speeds_for(speed: str) -> tuple[str, ...]:
     return SPEEDS if speed == LADDER else (speed,)
 
 
+def _shown(value: Any) -> str:
+    """A value's repr for a message, cut short (a user's file may hold a 400-digit number)."""
+    text = (
+        repr(value) if not isinstance(value, int) or abs(value) < 10**40 else f"a {len(str(abs(value)))}-digit number"
+    )
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite JSON number. Never raises: a 400-digit integer is simply not a usable number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _check_speed(
@@ -108,25 +125,25 @@ def _check_speed(
         at = f"{where}.{name}"
         if name == "steps":
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_STEPS:
-                raise PresetError(f"{at}: {value!r} is not a whole number from 1 to {MAX_STEPS}")
+                raise PresetError(f"{at}: {_shown(value)} is not a whole number from 1 to {MAX_STEPS}")
         elif name == "cfg":
             if not _is_number(value) or not 0 <= value <= MAX_CFG:
-                raise PresetError(f"{at}: {value!r} is not a number from 0 to {MAX_CFG:g}")
+                raise PresetError(f"{at}: {_shown(value)} is not a number from 0 to {MAX_CFG:g}")
             value = float(value)
         elif name == "denoise":
-            if not _is_number(value) or not 0 < value <= 1:
-                raise PresetError(f"{at}: {value!r} is not a number above 0 and at most 1")
+            if not _is_number(value) or not MIN_DENOISE <= value <= 1:
+                raise PresetError(f"{at}: {_shown(value)} is not a number from {MIN_DENOISE:g} to 1")
             value = float(value)
         elif name == "shift":
             if value is not None and (not _is_number(value) or value <= 0):
-                raise PresetError(f"{at}: {value!r} is not a positive number")
+                raise PresetError(f"{at}: {_shown(value)} is not a positive number")
             value = None if value is None else float(value)
         elif name == "sampler":
             if not isinstance(value, str) or value not in samplers:
-                raise PresetError(f"{at}: unknown sampler {value!r}; ComfyUI has {', '.join(samplers)}")
+                raise PresetError(f"{at}: unknown sampler {_shown(value)}; ComfyUI has {', '.join(samplers)}")
         elif name == "scheduler":
             if not isinstance(value, str) or value not in schedulers:
-                raise PresetError(f"{at}: unknown scheduler {value!r}; ComfyUI has {', '.join(schedulers)}")
+                raise PresetError(f"{at}: unknown scheduler {_shown(value)}; ComfyUI has {', '.join(schedulers)}")
         elif name == "note" and not isinstance(value, str):
             raise PresetError(f"{at}: must be text")
         checked[name] = value
@@ -264,7 +281,20 @@ def build_table(
                 base["note"] = spec["note"]
             for speed, fields in spec["speeds"].items():
                 base["speeds"][speed] = {**base["speeds"].get(speed, {}), **fields}
+    _check_schedule_lengths(families, sources[-1])
     return PresetTable(families, sources)
+
+
+def _check_schedule_lengths(families: dict[str, dict[str, Any]], source: str) -> None:
+    """PresetError unless every merged preset's schedule (steps / denoise) stays within MAX_STEPS."""
+    for family, spec in families.items():
+        for speed, fields in spec["speeds"].items():
+            steps, denoise = fields.get("steps", 1), fields.get("denoise", 1.0)
+            if steps / denoise > MAX_STEPS:
+                raise PresetError(
+                    f"{source}: families.{family}.speeds.{speed}: steps {steps} at denoise {denoise:g} "
+                    f"needs a schedule of {steps / denoise:,.0f} steps, over {MAX_STEPS:,}"
+                )
 
 
 class TableCache:
@@ -291,6 +321,8 @@ class TableCache:
                     self._value = build_table(samplers, schedulers, override)
                 except PresetError as exc:
                     self._value = exc
+                except Exception as exc:  # nothing a user writes may break the node: name the file
+                    self._value = PresetError(f"{override}: cannot be used ({type(exc).__name__}: {exc})")
                 self._key = key
             value = self._value
         if isinstance(value, PresetError):

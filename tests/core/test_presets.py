@@ -154,3 +154,27 @@ def test_cache_rebuilds_on_change_and_keeps_failing_until_fixed(tmp_path: Path) 
 def test_per_step_noise_classification(sampler: str, kind: str) -> None:
     assert per_step_noise(sampler) == kind
     assert (reproducibility_note(sampler) is None) == (kind == "none")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"cfg": 10**400}, "cfg: a 401-digit number is not a number"),
+        ({"steps": 10**400}, "steps: a 401-digit number is not a whole number"),
+        ({"shift": -(10**400)}, "shift: a 401-digit number is not a positive number"),
+        ({"denoise": 1e-300}, "denoise: 1e-300 is not a number from 0.01 to 1"),
+        ({"steps": 500, "denoise": 0.02}, "needs a schedule of 25,000 steps, over 10,000"),
+    ],
+)
+def test_hostile_numbers_in_an_override_are_preset_errors_never_crashes(
+    tmp_path: Path, fields: dict, message: str
+) -> None:
+    """Issue 11: these once raised OverflowError (the pack failed to load) or grew schedules unboundedly."""
+    path = tmp_path / "presets.json"
+    path.write_text(json.dumps({"families": {"SD1.5": {"speeds": {"Turbo": fields}}}}))
+    with pytest.raises(PresetError, match=message) as info:
+        table(path)
+    assert str(path) in str(info.value) and len(str(info.value)) < 300
+    cache = TableCache()
+    with pytest.raises(PresetError):  # the cache turns every failure into a PresetError naming the file
+        cache.get(SAMPLERS, SCHEDULERS, path)

@@ -186,6 +186,11 @@ MALFORMED = [
     (b'{"families": {"SD1.5": "fast"}}', "families.SD1.5: must be an object"),
     (b'{"version": 2, "families": {}}', "version 2 is not supported"),
     (b"\xff\xfe not utf8", "not UTF-8"),
+    # issue 11: numbers that once raised OverflowError (500 on /object_info, the pack gone after a restart)
+    (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"cfg": 1' + b"0" * 400 + b"}}}}}", "cfg: a 401-digit number"),
+    (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"steps": 1' + b"0" * 400 + b"}}}}}", "steps: a 401-digit number"),
+    (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"denoise": 1e-300}}}}}', "denoise: 1e-300 is not a number from"),
+    (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"steps": 500, "denoise": 0.02}}}}}', "needs a schedule of 25,000"),
 ]
 
 
@@ -200,6 +205,25 @@ def test_malformed_overrides_each_give_one_clear_error(clean_override: ComfyServ
         assert str(path) in details and expected in details, (body, details)
     path.unlink()
     assert server.run(ladder(speed="Turbo", model_family="SD1.5"))["status"]["completed"]  # server keeps serving
+
+
+def test_a_broken_presets_file_never_unloads_the_pack(clean_override: ComfyServer) -> None:
+    """Issue 11 item 2: with a hostile file in place, even across a restart, every node stays listed."""
+    server = clean_override
+    put_override(server, b'{"families": {"SD1.5": {"speeds": {"Turbo": {"cfg": 1' + b"0" * 400 + b"}}}}}")
+    for restart in (False, True):
+        if restart:
+            server.restart()
+        status, info = server.request("GET", "/object_info")
+        assert status == 200
+        ours = sorted(name for name in info if name.endswith("|SeedNumber"))
+        assert len(ours) == 6, ours
+        families = info["RenderSpeedPreset|SeedNumber"]["input"]["required"]["model_family"]
+        assert "SD1.5" in json.dumps(families)  # the shipped families stay choosable
+        status, reply = server.request("POST", "/prompt", {"prompt": ladder(speed="Turbo", model_family="SD1.5")})
+        assert status == 400 and "cfg: a 401-digit number" in json.dumps(reply["node_errors"][PRESET_NODE])
+    override_path(server).unlink()
+    assert server.run(ladder(speed="Turbo", model_family="SD1.5"))["status"]["completed"]
 
 
 # -- bad inputs through the API ---------------------------------------------------------------------

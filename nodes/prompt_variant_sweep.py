@@ -45,6 +45,7 @@ from .core.sweep import (
     SweepNoise,
     check_negative,
     check_settings,
+    check_template,
     chunk_ranges,
     concat_conditioning,
     device_kind,
@@ -242,7 +243,7 @@ class PromptVariantSweep(io.ComfyNode):
             check_settings(mode=mode, group=group, max_variants=max_variants, execution=execution)
             check_negative(negative)
             if template is not None and None not in (mode, group, max_variants):
-                expand_inputs(template, mode, group, max_variants)
+                check_template(template, mode, group, max_variants)  # arithmetic only: this is the event loop
         except SweepError as exc:
             return str(exc)
         return True

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from .noise import shared_noise
-from .variants import MAX_TEMPLATE_LENGTH, MODES, Variant, VariantError, parse
+from .variants import MAX_TEMPLATE_LENGTH, MODES, Template, Variant, VariantError, parse, too_many_variants
 
 EXECUTIONS = ("list", "batched", "auto")
 DEFAULT_EXECUTION = "auto"
@@ -78,11 +78,12 @@ def check_negative(negative: Any) -> None:
         raise SweepError("negative", f"{len(negative):,} characters long, over the limit of {MAX_TEMPLATE_LENGTH:,}")
 
 
-def expand_inputs(template: Any, mode: str, group: int, max_variants: int) -> list[Variant]:
-    """The variants of ``template``; every problem is a SweepError naming the input at fault.
+def check_template(template: Any, mode: str, group: int, max_variants: int) -> Template:
+    """The parsed template, checked by arithmetic only (parse + count, nothing enumerated).
 
     Grammar problems name ``template`` (with the position), an out-of-range group names ``group``
-    and a template with more variants than allowed names ``max_variants``.
+    and a template with more variants than allowed names ``max_variants``. Cheap enough for
+    validation, which runs on the server's event loop: expansion waits for ``execute``.
     """
     check_settings(mode=mode, group=group, max_variants=max_variants)
     if not isinstance(template, str):
@@ -92,14 +93,18 @@ def expand_inputs(template: Any, mode: str, group: int, max_variants: int) -> li
     except VariantError as exc:
         raise SweepError("template", str(exc)) from None
     try:
-        parsed.count(mode, group)
+        total = parsed.count(mode, group)
     except VariantError as exc:
         # Unequal zip lengths point into the template; a bad group index has no position.
         raise SweepError("template" if exc.position is not None else "group", str(exc)) from None
-    try:
-        return parsed.expand(mode, group, max_variants)
-    except VariantError as exc:  # the only problem left: more variants than max_variants
-        raise SweepError("max_variants", str(exc)) from None
+    if total > max_variants:
+        raise SweepError("max_variants", too_many_variants(total, mode, max_variants))
+    return parsed
+
+
+def expand_inputs(template: Any, mode: str, group: int, max_variants: int) -> list[Variant]:
+    """The variants of ``template``; every problem is a SweepError naming the input at fault."""
+    return check_template(template, mode, group, max_variants).expand(mode, group, max_variants)
 
 
 # -- planning ----------------------------------------------------------------------------------

@@ -267,11 +267,7 @@ class Template:
             raise VariantError(f"max_variants must be a whole number ≥ 1, got {max_variants!r}")
         total = self.count(mode, group)
         if total > max_variants:
-            raise VariantError(
-                f"template expands to {_format_count(total)} variants in mode {mode!r}, "
-                f"over max_variants {max_variants:,}; remove options, raise max_variants, "
-                "or sweep one group at a time"
-            )
+            raise VariantError(too_many_variants(total, mode, max_variants))
         groups = self.groups
         if not groups:
             return [Variant(text=normalize_whitespace(_join(self.parts, ())), label="", choices=())]
@@ -332,6 +328,15 @@ class Template:
                     self.source,
                 )
         return sizes[0]
+
+
+def too_many_variants(total: int, mode: str, max_variants: int) -> str:
+    """The message for a template that gives more variants than ``max_variants`` allows."""
+    return (
+        f"template expands to {_format_count(total)} variants in mode {mode!r}, "
+        f"over max_variants {max_variants:,}; remove options, raise max_variants, "
+        "or sweep one group at a time"
+    )
 
 
 def _check_mode(mode: str) -> None:

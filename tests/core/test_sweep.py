@@ -21,6 +21,7 @@ from seed_number.nodes.core.sweep import (
     SweepError,
     SweepNoise,
     check_settings,
+    check_template,
     chunk_ranges,
     concat_conditioning,
     device_kind,
@@ -254,3 +255,14 @@ def test_same_noise_honours_the_latents_batch_index() -> None:
     picked = same_noise(samples, 7, [3, 3])
     assert torch.equal(picked[0:1], shared_noise(torch.zeros(1, 4, 8, 8), 7, [3]))
     assert torch.equal(picked[0], picked[1])
+
+
+def test_check_template_counts_by_arithmetic_and_never_expands() -> None:
+    """Issue 11: validation runs on the event loop; 2^60 variants are refused without enumerating one."""
+    huge = "{a|b} " * 60
+    with pytest.raises(SweepError) as info:
+        check_template(huge, "all", 0, 1024)
+    assert info.value.input == "max_variants" and "1,152,921,504,606,846,976" in str(info.value)
+    parsed = check_template("a {red|blue} {cat|dog}", "all", 0, 4)
+    assert parsed.count("all") == 4
+    assert [v.text for v in expand_inputs("a {red|blue} {cat|dog}", "all", 0, 4)][:2] == ["a red cat", "a red dog"]

@@ -28,6 +28,6 @@ class SeedNumberExtension(ComfyExtension):
 
 
 async def comfy_entrypoint() -> SeedNumberExtension:
-    register()
+    register(NODES)
     register_help_pages([node.GET_SCHEMA().node_id for node in NODES])
     return SeedNumberExtension()

@@ -64,6 +64,7 @@ class ComfyServer:
         python: str = sys.executable,
         extra_args: list[str] = (),
         extra_custom_nodes: list[Path] = (),
+        pack: bool = True,
     ) -> None:
         self.comfyui = comfyui
         self.port = free_port()
@@ -76,6 +77,8 @@ class ComfyServer:
         self.python = python
         self.extra_args = list(extra_args)
         self.extra_custom_nodes = list(extra_custom_nodes)
+        self.pack = pack
+        """False: a stock ComfyUI without the pack (benchmark baselines)."""
         self.process: subprocess.Popen | None = None
         self.log_path = self.base_dir / "comfyui.log"
 
@@ -84,7 +87,7 @@ class ComfyServer:
         """Link the pack and the checkpoints into the base directory."""
         custom = self.base_dir / "custom_nodes"
         custom.mkdir(parents=True, exist_ok=True)
-        links = {PACK_FOLDER_NAME: PACK_ROOT} | {p.name: p for p in self.extra_custom_nodes}
+        links = ({PACK_FOLDER_NAME: PACK_ROOT} if self.pack else {}) | {p.name: p for p in self.extra_custom_nodes}
         for name, target in links.items():
             link = custom / name
             if not link.exists():

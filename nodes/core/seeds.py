@@ -11,7 +11,8 @@ import math
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 NODE_ID = "SeedSource|SeedNumber"
@@ -28,6 +29,9 @@ MAX_COUNT = 64
 """Most seeds one Seed Source sweeps in one queue (its ``count`` input)."""
 
 _STEP = {"increment": 1, "decrement": -1}
+
+Queued = Callable[[str], bool]
+"""Tells whether the prompt with this id reached ComfyUI's queue (queued, running or done)."""
 
 
 def draw_random_seed(ideogram_range: bool = False) -> int:
@@ -68,39 +72,87 @@ def sweep_seeds(base: int, count: int) -> list[int]:
     return [step_seed(base, k) for k in range(count)]
 
 
+@dataclass
+class _Count:
+    """One counter: the last seed known to be used, and the seed of a queueing not yet confirmed."""
+
+    last: int | None = None
+    pending: int | None = None
+    ticket: str | None = None
+
+
 class SeedCounter:
     """Remembers the last seed each (client, node, base seed) used, for increment/decrement.
 
     The first queueing of a base seed uses the base itself (as ComfyUI's own
     "control after generate" does); each later one steps from the last used seed. A changed base
-    seed starts over. Bounded: the oldest keys are forgotten past ``max_keys``.
+    seed starts over.
+
+    A step counts only for a prompt that was queued: the prompt hook runs before validation, so
+    it records its seed as *pending* with a ticket (the prompt id), and the next queueing asks
+    ``queued(ticket)`` whether that prompt reached the queue; a prompt that failed validation
+    consumes nothing. Without a ticket (no server: scripts and tests) a step counts at once.
+
+    Bounded per client: one client's prompts can only ever evict that client's own counters
+    (``max_keys`` each), and a client is forgotten only after ``max_clients`` others were active
+    since it was last seen.
     """
 
-    def __init__(self, max_keys: int = 4096) -> None:
-        self._last: OrderedDict[Hashable, int] = OrderedDict()
+    def __init__(self, max_keys: int = 2048, max_clients: int = 256) -> None:
+        self._clients: OrderedDict[str, OrderedDict[Hashable, _Count]] = OrderedDict()
         self._max_keys = max_keys
+        self._max_clients = max_clients
         self._lock = threading.Lock()
 
-    def next(self, key: Hashable, base: int, mode: str, stride: int = 1) -> int:
-        """The seed to use now for ``key`` in ``mode`` (``increment`` or ``decrement``).
-
-        ``stride`` is the sweep size, so consecutive sweeps of N seeds do not overlap.
-        """
-        delta = _STEP[mode] * stride
+    def peek(
+        self, client: str, key: Hashable, base: int, mode: str, stride: int = 1, queued: Queued | None = None
+    ) -> int:
+        """The seed the next queueing of ``key`` would use; changes nothing (see :meth:`commit`)."""
         with self._lock:
-            last = self._last.pop(key, None)
-            seed = base if last is None else step_seed(last, delta)
-            self._last[key] = seed
-            while len(self._last) > self._max_keys:
-                self._last.popitem(last=False)
-            return seed
+            count = self._clients.get(client, {}).get(key)
+        last = None if count is None else _settled(count, queued)
+        return base if last is None else step_seed(last, _STEP[mode] * stride)
+
+    def commit(
+        self, client: str, key: Hashable, seed: int, ticket: str | None = None, queued: Queued | None = None
+    ) -> None:
+        """Record that ``seed`` was handed out for ``key`` (pending until ``ticket`` is queued)."""
+        with self._lock:
+            counts = self._clients.pop(client, None)
+            if counts is None:
+                counts = OrderedDict()
+            self._clients[client] = counts  # most recently active last
+            count = counts.pop(key, None) or _Count()
+            count.last = _settled(count, queued)
+            if ticket is None:
+                count.last, count.pending, count.ticket = seed, None, None
+            else:
+                count.pending, count.ticket = seed, ticket
+            counts[key] = count
+            while len(counts) > self._max_keys:
+                counts.popitem(last=False)
+            while len(self._clients) > self._max_clients:
+                self._clients.popitem(last=False)
+
+    def next(self, key: Hashable, base: int, mode: str, stride: int = 1, client: str = "") -> int:
+        """Peek and commit at once: the seed for a queueing that is certain to run."""
+        seed = self.peek(client, key, base, mode, stride)
+        self.commit(client, key, seed)
+        return seed
 
     def clear(self) -> None:
         with self._lock:
-            self._last.clear()
+            self._clients.clear()
 
     def __len__(self) -> int:
-        return len(self._last)
+        return sum(len(counts) for counts in self._clients.values())
+
+
+def _settled(count: _Count, queued: Queued | None) -> int | None:
+    """The last used seed, counting the pending one when its prompt was queued."""
+    if count.pending is not None and (count.ticket is None or queued is None or queued(count.ticket)):
+        return count.pending
+    return count.last
 
 
 runtime_counter = SeedCounter()
@@ -124,9 +176,7 @@ def check_count(count: Any) -> bool | str:
     return True
 
 
-def resolve_at_run_time(
-    seed_number: int | None, mode: str, ideogram_range: bool, node_id: str, count: int = 1
-) -> int:
+def resolve_at_run_time(seed_number: int | None, mode: str, ideogram_range: bool, node_id: str, count: int = 1) -> int:
     """The (base) seed for a run the prompt hook did not resolve (a linked seed, or no hook at all)."""
     if mode == "random" or seed_number is None:
         return draw_random_seed(ideogram_range)

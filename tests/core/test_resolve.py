@@ -12,8 +12,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seed_number.nodes.core.resolve import EXTRA_KEY, REQUESTED_KEY, requested_mode, resolve_request
-from seed_number.nodes.core.seeds import MAX_SEED, NODE_ID, SeedCounter
+from seed_number.nodes.core.resolve import (
+    EXTRA_KEY,
+    MAX_SOURCES,
+    NULL,
+    REQUESTED_KEY,
+    ServerView,
+    executed_nodes,
+    requested_mode,
+    resolve_request,
+)
+from seed_number.nodes.core.seeds import MAX_SEED, NODE_ID, SeedCounter, check_choices
+from tools.adversarial import adversarial_body
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,7 +171,7 @@ def test_seed_sweep_records_every_seed_and_increments_by_the_sweep_size() -> Non
     assert body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["5"] == {
         "seed": MAX_SEED - 1,
         "mode": "random",
-        "seeds": [MAX_SEED - 1, MAX_SEED, 0, 1],
+        "count": 4,  # the sweep MAX_SEED - 1, MAX_SEED, 0, 1 is derivable: a request cannot amplify it
     }
     firsts = []
     for _ in range(3):
@@ -172,4 +182,159 @@ def test_seed_sweep_records_every_seed_and_increments_by_the_sweep_size() -> Non
         body = request({"seed_number": 7, "mode": "fixed", "count": bad})
         resolve_request(body, counter)
         assert body["prompt"]["5"]["inputs"]["count"] == bad
-        assert "seeds" not in body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["5"]
+        assert "count" not in body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["5"]
+
+
+# -- hardening (issue 11): bounded, all or nothing, only ours ------------------------------------
+
+
+def test_workflow_node_of_another_type_with_the_same_id_is_never_rewritten() -> None:
+    latent = {"id": 5, "type": "EmptyLatentImage", "widgets_values": [512, 512, 1]}
+    body = request({"seed_number": 3, "mode": "random"}, workflow={"nodes": [latent]})
+    resolve_request(body, SeedCounter(), draw=lambda ideogram: 42)
+    assert body["prompt"]["5"]["inputs"]["seed_number"] == 42
+    assert latent["widgets_values"] == [512, 512, 1]
+
+
+def test_an_error_while_planning_leaves_prompt_workflow_and_counters_as_sent() -> None:
+    workflow = {
+        "nodes": [{"id": n, "type": NODE_ID, "widgets_values": [0, "random", False, "shared", 1]} for n in (5, 6)]
+    }
+    body = {
+        "client_id": "c1",
+        "prompt": {
+            "4": {"class_type": NODE_ID, "inputs": {"seed_number": 100, "mode": "increment"}},
+            "5": {"class_type": NODE_ID, "inputs": {"mode": "random"}},
+            "6": {"class_type": NODE_ID, "inputs": {"mode": "random"}},
+        },
+        "extra_data": {"extra_pnginfo": {"workflow": workflow}},
+    }
+    sent = copy.deepcopy(body)
+    draws = iter([1])
+
+    def draw(ideogram: bool) -> int:
+        return next(draws)  # the second random source raises StopIteration mid-way
+
+    counter = SeedCounter()
+    with pytest.raises(StopIteration):
+        resolve_request(body, counter, draw=draw)
+    assert body == sent
+    assert len(counter) == 0
+
+
+def test_unhashable_and_junk_ids_are_skipped_not_errors() -> None:
+    workflow = {
+        "nodes": [
+            0,
+            None,
+            {"id": [1]},
+            {"id": 5, "type": {"x": 1}},
+            {"id": 7, "type": NODE_ID, "widgets_values": [0, "random"]},
+        ],
+        "definitions": {"subgraphs": [{"id": ["sg"]}, {"id": "sg", "nodes": "junk"}, 3]},
+    }
+    body = {
+        "prompt": {
+            "5:3": {"class_type": NODE_ID, "inputs": {"mode": "random"}},
+            "7": {"class_type": NODE_ID, "inputs": {"mode": "random"}},
+        },
+        "extra_data": {"extra_pnginfo": {"workflow": workflow}},
+    }
+    resolved = resolve_request(body, SeedCounter(), draw=lambda ideogram: 9)
+    assert sorted(r.node_id for r in resolved) == ["5:3", "7"]
+    assert workflow["nodes"][4]["widgets_values"] == [9, "fixed"]
+
+
+def test_a_failed_validation_consumes_no_increment_step() -> None:
+    counter = SeedCounter()
+    queued: set[str] = set()
+    server = ServerView(queued=queued.__contains__)
+    seeds = []
+    for valid in (True, False, True, True):
+        body = request({"seed_number": 100, "mode": "increment"})
+        resolve_request(body, counter, server=server)
+        seeds.append(body["prompt"]["5"]["inputs"]["seed_number"])
+        if valid:  # what ComfyUI does after validation: only a valid prompt reaches the queue
+            queued.add(body["prompt_id"])
+    assert seeds == [100, 101, 101, 102]
+
+
+def test_one_client_cannot_evict_another_clients_counters() -> None:
+    counter = SeedCounter()
+    victim = [resolve_request(request({"seed_number": 100, "mode": "increment"}, client_id="victim"), counter)[0].seed]
+    flood = {"client_id": "attacker", "prompt": {}}
+    for i in range(4200):
+        flood["prompt"][str(i)] = {"class_type": NODE_ID, "inputs": {"seed_number": 1, "mode": "increment"}}
+    for _ in range(3):  # each request over MAX_SOURCES is left alone; build smaller floods too
+        resolve_request(copy.deepcopy(flood), counter)
+        small = {"client_id": "attacker", "prompt": dict(list(flood["prompt"].items())[:MAX_SOURCES])}
+        resolve_request(copy.deepcopy(small), counter)
+    victim.append(
+        resolve_request(request({"seed_number": 100, "mode": "increment"}, client_id="victim"), counter)[0].seed
+    )
+    assert victim == [100, 101]
+
+
+def test_more_sources_than_the_cap_are_left_for_run_time() -> None:
+    prompt = {str(i): {"class_type": NODE_ID, "inputs": {"mode": "random"}} for i in range(MAX_SOURCES + 1)}
+    body = {"prompt": copy.deepcopy(prompt)}
+    assert resolve_request(body, SeedCounter()) == []
+    assert body == {"prompt": prompt}
+
+
+def test_explicit_null_for_our_combos_becomes_a_value_validation_refuses_by_name() -> None:
+    server = ServerView(combos={NODE_ID: frozenset({"mode", "batch_seeds"}), "Other|SeedNumber": frozenset({"speed"})})
+    body = {
+        "prompt": {
+            "5": {"class_type": NODE_ID, "inputs": {"seed_number": 1, "mode": None, "batch_seeds": None}},
+            "6": {"class_type": "Other|SeedNumber", "inputs": {"speed": None}},
+            "7": {"class_type": "KSampler", "inputs": {"sampler_name": None}},
+        }
+    }
+    assert resolve_request(body, SeedCounter(), server=server) == []
+    assert body["prompt"]["5"]["inputs"] == {"seed_number": 1, "mode": NULL, "batch_seeds": NULL}
+    assert body["prompt"]["6"]["inputs"] == {"speed": NULL}
+    assert body["prompt"]["7"]["inputs"] == {"sampler_name": None}  # not ours: untouched
+    assert (
+        check_choices(NULL, "shared", allow_none=True) == "mode: null is not one of fixed, random, increment, decrement"
+    )
+    assert json.dumps(NULL) == '"<null>"'
+
+
+def test_only_sources_of_the_executed_graph_are_resolved_and_recorded() -> None:
+    outputs = {"SaveImage"}
+    prompt = {
+        "1": {"class_type": NODE_ID, "inputs": {"mode": "random"}},
+        "2": {"class_type": "KSampler", "inputs": {"seed": ["1", 0]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0]}},
+        "4": {"class_type": NODE_ID, "inputs": {"mode": "random", "count": 64}},  # connected to nothing
+    }
+    body = {"prompt": prompt}
+    resolved = resolve_request(body, SeedCounter(), draw=lambda i: 5, server=ServerView(is_output=outputs.__contains__))
+    assert [r.node_id for r in resolved] == ["1"]
+    assert list(body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]) == ["1"]
+    assert prompt["4"]["inputs"] == {"mode": "random", "count": 64}
+    assert executed_nodes(prompt, outputs.__contains__, targets=["3"]) == {"1", "2", "3"}
+    assert executed_nodes(prompt, outputs.__contains__, targets=["2"]) == set()
+
+
+@pytest.mark.parametrize("shape", ["many_sources", "deep_id"])
+def test_adversarial_request_shapes_are_linear(shape: str) -> None:
+    """Issue 11's two freezing shapes (13.5 s and 14 s before); the benchmark holds the real figure."""
+    body = adversarial_body(shape, megabytes=1.0)
+    start = time.perf_counter()
+    resolve_request(body, SeedCounter())
+    assert time.perf_counter() - start < 2.0  # measured ~10 ms per MB: a generous bound for a busy CI
+
+
+def test_client_prompt_id_is_kept_and_one_is_added_only_for_counters() -> None:
+    server = ServerView(queued=lambda pid: True)
+    fixed = request({"seed_number": 1, "mode": "fixed"})
+    resolve_request(fixed, SeedCounter(), server=server)
+    assert "prompt_id" not in fixed
+    mine = {**request({"seed_number": 1, "mode": "increment"}), "prompt_id": "abc"}
+    resolve_request(mine, SeedCounter(), server=server)
+    assert mine["prompt_id"] == "abc"
+    drawn = request({"seed_number": 1, "mode": "increment"})
+    resolve_request(drawn, SeedCounter(), server=server)
+    assert isinstance(drawn["prompt_id"], str) and len(drawn["prompt_id"]) == 36

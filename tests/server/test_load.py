@@ -9,7 +9,8 @@ Memory: the server's resident set size is read from ``/proc/<pid>/status`` after
 bounded by construction and cannot be inspected from outside the server process:
 ``nodes/core/run_values.py`` ``RunValues(max_entries=512)`` (what Seed Source / Render Speed Preset /
 Prompt Variant Sweep output, per node and upstream signature) and ``nodes/core/seeds.py``
-``SeedCounter(max_keys=4096)`` (the last increment/decrement seed per client, node and base seed).
+``SeedCounter(max_keys=2048, max_clients=256)`` (the last increment/decrement seed per client, node and
+base seed; one client's requests evict only that client's counters).
 Filling those bounds through the server would take thousands of runs, so this test asserts only
 that the server's RSS does not grow by more than 10 % over one load batch.
 """

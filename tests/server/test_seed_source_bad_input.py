@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from seed_number.nodes.core.seeds import MAX_SEED
-from tools.comfy_server import ComfyError, ComfyServer
+from tools.comfy_server import ComfyServer
 
 from .conftest import SEED_NODE, example_prompt, receipt
 
@@ -58,14 +58,16 @@ def test_bad_input_is_refused_naming_the_input(
 
 
 @pytest.mark.parametrize("name", ["mode", "batch_seeds"])
-def test_explicit_null_choice_is_a_node_error_naming_the_input(comfy_server: ComfyServer, name: str) -> None:
-    # Validation cannot tell an explicit null from a not-yet-known linked value; the node refuses it.
+def test_explicit_null_choice_is_http_400_naming_the_input(comfy_server: ComfyServer, name: str) -> None:
+    # Validation cannot tell an explicit null from a linked value, but the prompt hook sees the raw
+    # JSON: it turns the null into a value validation refuses by name, as stock ComfyUI does (issue 11).
     prompt = example_prompt(mode="random")
     prompt[SEED_NODE]["inputs"][name] = None
-    prompt_id = comfy_server.queue(prompt)
-    with pytest.raises(ComfyError) as failed:
-        comfy_server.wait(prompt_id)
-    assert f"{name}: None is not one of" in str(failed.value)
+    status, reply = comfy_server.post_prompt(prompt)
+    assert status == 400
+    [error] = reply["node_errors"][SEED_NODE]["errors"]
+    assert error["type"] == "custom_validation_failed"
+    assert error["details"].startswith(f"{name}: null is not one of"), error
 
 
 def test_after_all_bad_input_the_server_still_serves(comfy_server: ComfyServer) -> None:

@@ -21,9 +21,9 @@ def test_count_8_renders_8_distinct_images_and_each_remakes_alone(comfy_server: 
     assert len(images) == 8
     originals = [pixels(p) for p in images]
     assert len({o.tobytes() for o in originals}) == 8
-    # every PNG knows every seed of its sweep, and the resolved prompt re-makes the whole sweep
+    # every PNG knows its sweep (base seed + count), and the resolved prompt re-makes the whole sweep
     chunk = json.loads(png_text(images[3])["seed_number"])["nodes"][SEED_NODE]
-    assert chunk == {"seed": seeds[0], "mode": "random", "seeds": seeds}
+    assert chunk == {"seed": seeds[0], "mode": "random", "count": 8}  # the sweep is seed, seed+1, …
     stored = queued_prompt(entry)[SEED_NODE]["inputs"]
     assert (stored["seed_number"], stored["mode"], stored["count"]) == (seeds[0], "fixed", 8)
     # the contact sheet captions each cell with its own seed

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,18 +63,37 @@ TWO_POW32_INV_2PI = float(np.float32(2.0**-32 * np.float32(2 * math.pi)))
 """cuRAND's ``CURAND_2POW32_INV_2PI`` = float32(2**-32 · float32(2π)) = 0x1.921fb6p-30."""
 
 CHUNK = 65536
-"""Elements per block in :func:`nv_randn` (bounds its temporary memory; results do not depend on it)."""
+"""Elements per block in :func:`nv_randn` (sizes its reused buffers; results do not depend on it)."""
 
 _LO, _HI = (0, 1) if sys.byteorder == "little" else (1, 0)
 _M0 = np.uint64(PHILOX_M0)
 _M1 = np.uint64(PHILOX_M1)
 
+Word = np.ndarray | np.uint32
+"""A counter word: a uint32 array, or one uint32 shared by every element."""
 
-def _mul_halves(word: np.ndarray | np.uint32, multiplier: np.uint64) -> tuple[np.ndarray, np.ndarray]:
-    """The low and high 32-bit halves of ``word * multiplier`` (32×32 → 64 bits), as uint32 views."""
-    product = np.multiply(word, multiplier, dtype=np.uint64)
-    pairs = product.reshape(*product.shape, 1).view(np.uint32)  # (..., 2): the two halves of each
+
+def _mul_halves(word: Word, multiplier: np.uint64, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The low and high 32-bit halves of ``word * multiplier`` (32×32 → 64 bits), as uint32 views.
+
+    The product goes into ``out`` (uint64, the word's size) when the word is an array.
+    """
+    if out is not None and np.ndim(word):
+        product = np.multiply(word, multiplier, out=out, dtype=np.uint64)
+    else:
+        product = np.multiply(word, multiplier, dtype=np.uint64)
+    pairs = product.reshape(*np.shape(product), 1).view(np.uint32)  # (..., 2): the two halves of each
     return pairs[..., _LO], pairs[..., _HI]
+
+
+def _mix(high: Word, low: Word, key: np.uint32, out: np.ndarray | None = None) -> Word:
+    """``high ^ low ^ key`` (into ``out`` when either operand is an array)."""
+    if out is None or not (np.ndim(high) or np.ndim(low)):
+        mixed = np.bitwise_xor(high, low)
+        return np.bitwise_xor(mixed, key)
+    np.bitwise_xor(high, low, out=out)
+    out ^= key
+    return out
 
 
 def _round_keys(k0: int, k1: int, rounds: int) -> list[tuple[np.uint32, np.uint32]]:
@@ -81,23 +101,58 @@ def _round_keys(k0: int, k1: int, rounds: int) -> list[tuple[np.uint32, np.uint3
     return [(np.uint32((k0 + r * PHILOX_W0) & MASK32), np.uint32((k1 + r * PHILOX_W1) & MASK32)) for r in range(rounds)]
 
 
-Word = np.ndarray | np.uint32
-"""A counter word: a uint32 array, or one uint32 shared by every element."""
-
-
 def _rounds(
-    c0: Word, c1: Word, c2: Word, c3: Word, keys: list[tuple[np.uint32, np.uint32]]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The Philox4x32 rounds on uint32 words (broadcasting): two 32×32→64 products and key mixes per round."""
-    for round_k0, round_k1 in keys:
-        lo0, hi0 = _mul_halves(c0, _M0)
-        lo2, hi2 = _mul_halves(c2, _M1)
-        new0 = np.bitwise_xor(hi2, c1)
-        new0 ^= round_k0
-        new2 = np.bitwise_xor(hi0, c3)
-        new2 ^= round_k1
+    c0: Word,
+    c1: Word,
+    c2: Word,
+    c3: Word,
+    keys: list[tuple[np.uint32, np.uint32]],
+    workspace: _Workspace | None = None,
+) -> tuple[Word, Word, Word, Word]:
+    """The Philox4x32 rounds on uint32 words (broadcasting): two 32×32→64 products and key mixes per round.
+
+    With a ``workspace`` (sized like the array words) nothing is allocated: products alternate
+    between its two pairs of buffers, the mixed words overwrite its two word buffers.
+    """
+    for r, (round_k0, round_k1) in enumerate(keys):
+        products = workspace.products[r % 2] if workspace else (None, None)
+        lo0, hi0 = _mul_halves(c0, _M0, products[0])
+        lo2, hi2 = _mul_halves(c2, _M1, products[1])
+        new0 = _mix(hi2, c1, round_k0, workspace.word0 if workspace else None)
+        new2 = _mix(hi0, c3, round_k1, workspace.word2 if workspace else None)
         c0, c1, c2, c3 = new0, lo2, new2, lo0
     return c0, c1, c2, c3
+
+
+class _Workspace:
+    """Buffers for :func:`nv_randn`'s blocks, reused across calls (one set per thread).
+
+    Fresh multi-megabyte arrays on every call cost page faults (about 700 per 4×128×128 draw);
+    reused ones do not.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, size: int) -> None:
+        self.products = [(np.empty(size, np.uint64), np.empty(size, np.uint64)) for _ in range(2)]
+        self.word0 = np.empty(size, np.uint32)
+        self.word2 = np.empty(size, np.uint32)
+        self.index = np.arange(size, dtype=np.uint32)
+
+    @classmethod
+    def get(cls) -> _Workspace:
+        """This thread's workspace for blocks of up to :data:`CHUNK` elements (about 2.8 MB)."""
+        cached = getattr(cls._local, "workspace", None)
+        if cached is None or cached.word0.shape[0] != CHUNK:
+            cached = cls._local.workspace = cls(CHUNK)
+        return cached
+
+    def trimmed(self, size: int) -> _Workspace:
+        """The same buffers cut to the first ``size`` elements (for a last, shorter block)."""
+        view = object.__new__(_Workspace)
+        view.products = [(a[:size], b[:size]) for a, b in self.products]
+        view.word0, view.word2, view.index = self.word0[:size], self.word2[:size], self.index[:size]
+        return view
 
 
 def _check_word(value: int, what: str) -> int:
@@ -142,15 +197,19 @@ def seed_key(seed: int) -> tuple[int, int]:
     return seed & MASK32, seed >> 32
 
 
-def box_muller_sine(w0: np.ndarray, w1: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def box_muller_sine(
+    w0: np.ndarray, w1: np.ndarray, out: np.ndarray | None = None, scratch: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """cuRAND's Box–Muller sine branch of two uint32 word arrays: float64 maths, rounded to float32 once.
 
-    Writes into ``out`` (float32, the words' shape) when given; returns the float32 array. numpy's
-    single-threaded kernels: torch's multi-threaded ones stall when the CPU is oversubscribed.
+    Writes into ``out`` (float32, the words' shape) when given, using the two float64 arrays of
+    ``scratch`` (the words' shape) for ``u`` and ``v`` when given; returns the float32 array.
+    numpy's single-threaded kernels: torch's multi-threaded ones stall when the CPU is oversubscribed.
     """
-    u = np.multiply(w0, TWO_POW32_INV, dtype=np.float64)  # exact: a 32-bit integer times 2**-32
+    u, v = scratch if scratch is not None else (None, None)
+    u = np.multiply(w0, TWO_POW32_INV, out=u, dtype=np.float64)  # exact: a 32-bit integer times 2**-32
     u += TWO_POW32_INV / 2
-    v = np.multiply(w1, TWO_POW32_INV_2PI, dtype=np.float64)
+    v = np.multiply(w1, TWO_POW32_INV_2PI, out=v, dtype=np.float64)
     v += TWO_POW32_INV_2PI / 2
     np.log(u, out=u)
     u *= -2.0
@@ -178,8 +237,13 @@ def nv_randn(seed: int, shape: Sequence[int], offset: int = 0) -> torch.Tensor:
     keys = _round_keys(k0, k1, ROUNDS)
     zero = np.uint32(0)
     out = np.empty(count, dtype=np.float32)
+    workspace = _Workspace.get()
     for start in range(0, count, CHUNK):
         stop = min(count, start + CHUNK)
-        w0, w1, _, _ = _rounds(draw, zero, np.arange(start, stop, dtype=np.uint32), zero, keys)
-        box_muller_sine(w0, w1, out=out[start:stop])
+        space = workspace if stop - start == CHUNK else workspace.trimmed(stop - start)
+        index = np.add(space.index, np.uint32(start), out=space.word2)  # the element numbers of this block
+        w0, w1, _, _ = _rounds(draw, zero, index, zero, keys, space)
+        free = space.products[ROUNDS % 2]  # the pair the last round did not write
+        scratch = (free[0].view(np.float64), free[1].view(np.float64))
+        box_muller_sine(w0, w1, out=out[start:stop], scratch=scratch)  # type: ignore[arg-type]
     return torch.from_numpy(out).reshape(dims)

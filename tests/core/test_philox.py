@@ -167,6 +167,23 @@ def test_blocks_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> Non
     assert torch.equal(nv_randn(11, (4, 8, 12)), whole)
 
 
+def test_threads_do_not_share_buffers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    shapes = [(4, 64, 64), (16, 32, 48), (4, 8, 12), (3, 5)] * 6
+    expected = [nv_randn(i, shape) for i, shape in enumerate(shapes)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda a: nv_randn(a[0], a[1]), enumerate(shapes)))
+    assert all(torch.equal(g, e) for g, e in zip(got, expected, strict=True))
+
+
+def test_results_are_fresh_tensors() -> None:
+    first = nv_randn(1, (4, 8, 8))
+    kept = first.clone()
+    nv_randn(2, (4, 8, 8))
+    assert torch.equal(first, kept)
+
+
 def test_statistics_of_a_big_draw() -> None:
     x = nv_randn(99, (16, 128, 128)).double()
     assert abs(x.mean().item()) < 0.01 and abs(x.std().item() - 1) < 0.01

@@ -194,7 +194,13 @@ async function loadOlder() {
   if (p !== pager) return false; // read again from the top meanwhile
   if (page) {
     let newest = 0;
-    for (const id of Object.keys(page.items)) newest = Math.max(newest, historyTime(page.items[id]));
+    for (const id of Object.keys(page.items)) {
+      try {
+        newest = Math.max(newest, historyTime(page.items[id]));
+      } catch {
+        // an unreadable item: historyToEntries below leaves it out and says so
+      }
+    }
     const entries = historyToEntries(page.items, { limit: store.max, onSkip });
     if (!store.put(entries, "history")) scheduleRender();
     // Older pages hold older generations: none of them would stay in a full list, or show after "Clear".

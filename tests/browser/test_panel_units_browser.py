@@ -73,16 +73,23 @@ test("the store merges, keeps the newest, replaces a prompt's entries", () => {
   store.put(historyToEntries({ p2: item(2, 3) }), "live"); // live never replaces history
   assert.deepEqual(store.entries.map((e) => e.seed), [3000, 2000, 1000, 1001]);
   assert.equal(store.find(store.entries[1].key), store.entries[1]);
+  store.measured(1, 123); // the card of seed 2000 was measured: the height follows it through merges
+  store.put(historyToEntries({ p5: item(5, 1) }), "history");
+  assert.deepEqual(store.entries.map((e) => e.seed), [5000, 3000, 2000, 1000, 1001]);
+  assert.deepEqual([...store.heights], [0, 0, 123, 0, 0]);
   store.put(historyToEntries({ p9: item(9, 4) }), "live");
-  assert.deepEqual(store.entries.map((e) => e.seed), [9000, 9001, 9002, 9003, 3000]);
-  assert.deepEqual([...store.sources.keys()].sort(), ["p3", "p9"]);
+  assert.deepEqual(store.entries.map((e) => e.seed), [9000, 9001, 9002, 9003, 5000]);
+  assert.deepEqual([...store.sources.keys()].sort(), ["p5", "p9"]);
+  assert.equal(store.heights.length, 5);
 });
 
 test("the filter narrows from its last answer with the same result as a full search", () => {
   const entries = historyToEntries(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}`, item(i)])));
   const filter = new Filter();
   for (const q of ["1", "12", "120", "120 i", "120 i1", "", "9", "99 "]) {
-    assert.deepEqual(filter.apply(entries, q), filterEntries(entries, q), q);
+    const got = filter.apply(entries, q);
+    assert.deepEqual(got, filterEntries(entries, q), q);
+    if (q.trim()) assert.deepEqual([...got.positions].map((i) => entries[i]), [...got], q);
   }
   assert.equal(filter.apply(entries, ""), entries);
 });

@@ -198,20 +198,55 @@ export function graphContext(graph, seedNode) {
 
 // -- entries -----------------------------------------------------------------------------------
 
-const FIELDS = [
-  "seed", "mode", "positive", "negative", "label", "speed", "steps", "cfg", "sampler", "scheduler", "denoise",
-  "width", "height", "batchIndex", "model", "modelHash", "verdict", "note", "seedNode", "image", "sweep", "seeds",
-];
+/** The first of `fixed[name]`, `fields[name]`, `context[name]` that is set, else null. */
+function pick(name, fixed, fields, context) {
+  const a = fixed[name];
+  if (a !== undefined && a !== null) return a;
+  const b = fields[name];
+  if (b !== undefined && b !== null) return b;
+  const c = context[name];
+  return c !== undefined && c !== null ? c : null;
+}
 
 function makeEntry(meta, index, fields, context, fixed = {}) {
+  const at = (name) => pick(name, fixed, fields, context);
+  // One object literal with every field: one shape for all entries, so reading a field of 100,000
+  // of them is fast (fields added one by one turned them into slow dictionary objects).
   // `h`: the card's measured height in the panel (0 until shown; set by the list, see virtual.js).
-  const entry = { promptId: meta.promptId, number: meta.number, time: meta.time, index, h: 0 };
-  for (const name of FIELDS) {
-    const values = [fixed[name], fields[name], context[name]];
-    entry[name] = values.find((v) => v !== undefined && v !== null) ?? null;
-  }
+  const entry = {
+    promptId: meta.promptId,
+    number: meta.number,
+    time: meta.time,
+    index,
+    h: 0,
+    seed: at("seed"),
+    mode: at("mode"),
+    positive: at("positive"),
+    negative: at("negative"),
+    label: at("label"),
+    speed: at("speed"),
+    steps: at("steps"),
+    cfg: at("cfg"),
+    sampler: at("sampler"),
+    scheduler: at("scheduler"),
+    denoise: at("denoise"),
+    width: at("width"),
+    height: at("height"),
+    batchIndex: at("batchIndex"),
+    model: at("model"),
+    modelHash: at("modelHash"),
+    verdict: at("verdict"),
+    note: at("note"),
+    seedNode: at("seedNode"),
+    image: at("image"),
+    sweep: at("sweep"),
+    seeds: at("seeds"),
+    key: "",
+    search: "",
+  };
   const img = entry.image;
   entry.key = `${meta.promptId}|${index}|${img ? `${img.type}/${img.subfolder}/${img.filename}` : "-"}`;
+  // The filter's index: seed and text, lower case, built once here.
   entry.search = [
     entry.seed, entry.label, entry.speed, entry.positive, entry.negative, entry.model, entry.sampler,
     entry.scheduler, entry.note, img?.filename, img?.subfolder,
@@ -228,33 +263,35 @@ function fromDetails(meta, details, context, limit) {
     const record = details[index];
     if (!isRecord(record) || Array.isArray(record)) continue; // says nothing: no entry (index k stays image k's)
     const { verdict, note } = noteOf(record);
-    entries.push(makeEntry(
-      meta,
-      index,
-      {
-        seed: seedValue(record.seed),
-        mode: text(record.mode),
-        positive: text(record.positive),
-        negative: text(record.negative),
-        label: text(record.label),
-        speed: text(record.speed),
-        steps: number(record.steps),
-        cfg: number(record.cfg),
-        sampler: text(record.sampler),
-        scheduler: text(record.scheduler),
-        denoise: number(record.denoise),
-        width: number(record.width),
-        height: number(record.height),
-        batchIndex: number(record.batch_index),
-        model: text(record.model),
-        modelHash: text(record.model_hash),
-        verdict,
-        note,
-        seedNode: text(record.seed_node),
-        image: image(record.image),
-      },
-      context,
-    ));
+    entries.push(
+      makeEntry(
+        meta,
+        index,
+        {
+          seed: seedValue(record.seed),
+          mode: text(record.mode),
+          positive: text(record.positive),
+          negative: text(record.negative),
+          label: text(record.label),
+          speed: text(record.speed),
+          steps: number(record.steps),
+          cfg: number(record.cfg),
+          sampler: text(record.sampler),
+          scheduler: text(record.scheduler),
+          denoise: number(record.denoise),
+          width: number(record.width),
+          height: number(record.height),
+          batchIndex: number(record.batch_index),
+          model: text(record.model),
+          modelHash: text(record.model_hash),
+          verdict,
+          note,
+          seedNode: text(record.seed_node),
+          image: image(record.image),
+        },
+        context,
+      ),
+    );
   }
   return entries;
 }

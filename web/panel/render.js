@@ -269,6 +269,10 @@ export function mountPanel(container, ctx) {
       releaseCard(card);
       if (card === tabStop) tabStop = null;
     },
+    measured(entry, i) {
+      const at = storeIndex(i);
+      if (at >= 0 && ctx.store.entries[at] === entry) ctx.store.measured(at, entry.h);
+    },
     place(card, i) {
       const pos = String(i + 1);
       if (card.getAttribute("aria-posinset") !== pos) card.setAttribute("aria-posinset", pos);
@@ -277,13 +281,27 @@ export function mountPanel(container, ctx) {
     },
     onRange(first, last, n) {
       // Where the view is, to come back to it when the tab is opened again.
-      const top = list.scrollTop;
+      const top = vlist.top;
       const i = n ? vlist.index.indexAt(Math.max(0, top - vlist.padTop)) : 0;
       ctx.state.anchor = n && top > 0 ? { key: shown[i].key, offset: top - vlist.padTop - vlist.index.prefix(i) } : null;
       if (!tabStop || !tabStop.isConnected) setTabStop(vlist.cardAt(Math.min(i + (top > 0 ? 1 : 0), last)) ?? vlist.cardAt(first));
       if (n - 1 - last < NEAR_END && ctx.more?.()) ctx.onNearEnd?.();
     },
   });
+
+  // The measured card heights, kept densely by the store (reading them off 100,000 entry objects
+  // costs more than a first paint may).
+  const heightsOf = (list, all) => {
+    const heights = ctx.store.heights;
+    if (!heights || heights.length !== all.length) return null;
+    if (list === all) return heights;
+    const at = list.positions;
+    if (!at) return null;
+    const out = new Float64Array(at.length);
+    for (let k = 0; k < at.length; k++) out[k] = heights[at[k]];
+    return out;
+  };
+  const storeIndex = (i) => (shown === ctx.store.entries ? i : (shown.positions?.[i] ?? -1));
 
   const focusEntry = (i) => {
     const card = vlist.reveal(Math.max(0, Math.min(i, shown.length - 1)));
@@ -307,7 +325,7 @@ export function mountPanel(container, ctx) {
     const newQuery = shownQuery !== null && shownQuery !== ctx.state.query;
     if (next !== shown || newQuery) {
       shown = next;
-      vlist.setItems(shown, { toTop: newQuery });
+      vlist.setItems(shown, { toTop: newQuery, heights: heightsOf(shown, all) });
       shownQuery = ctx.state.query;
     } else {
       vlist.layout();
@@ -391,7 +409,7 @@ export function mountPanel(container, ctx) {
   if (anchor && shown.length) {
     const at = shown.findIndex((e) => e.key === anchor.key);
     if (at >= 0) {
-      list.scrollTop = vlist.padTop + vlist.index.prefix(at) + anchor.offset;
+      vlist.scrollTo(vlist.padTop + vlist.index.prefix(at) + anchor.offset);
       vlist.layout();
     }
   }

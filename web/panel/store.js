@@ -29,6 +29,9 @@ export class EntryStore {
   constructor(max = DEFAULT_MAX_ENTRIES) {
     this.max = clampMax(max);
     this.entries = []; // newest first
+    // The panel's measured card height of entries[i] (0: not measured yet), kept beside the list so
+    // that the list can lay out 100,000 entries without reading 100,000 objects (entry.h holds it too).
+    this.heights = new Float64Array(0);
     this.clearedAt = 0; // entries that finished at or before this server time stay hidden
     this.listeners = new Set();
     this.sources = new Map(); // prompt id -> "live" | "history"
@@ -48,6 +51,17 @@ export class EntryStore {
   changed() {
     this.byKey = null;
     this.version++;
+    if (this.heights.length !== this.entries.length) {
+      // The list was replaced from outside (the benchmark): heights from the entries.
+      this.heights = Float64Array.from(this.entries, (e) => e.h || 0);
+    }
+  }
+
+  /** Records the measured card height of entries[i]. */
+  measured(i, height) {
+    const entry = this.entries[i];
+    if (entry) entry.h = height;
+    if (i < this.heights.length) this.heights[i] = height;
   }
 
   /**
@@ -76,24 +90,45 @@ export class EntryStore {
     let sorted = true;
     for (let i = 1; i < fresh.length && sorted; i++) sorted = compareEntries(fresh[i - 1], fresh[i]) <= 0;
     if (!sorted) fresh.sort(compareEntries);
-    // Entries of the prompts given are replaced; entries already known by key keep their object
-    // (and so their measured card height).
+    // Entries of the prompts given are replaced; entries already known by key keep their measured
+    // card height.
     const known = new Map();
     const kept = [];
-    for (const e of this.entries) {
+    const keptAt = [];
+    const old = this.entries;
+    for (let i = 0; i < old.length; i++) {
+      const e = old[i];
       if (incoming.get(e.promptId) === true) known.set(e.key, e);
-      else kept.push(e);
+      else {
+        kept.push(e);
+        keptAt.push(i);
+      }
     }
     if (known.size) {
       for (let i = 0; i < fresh.length; i++) {
-        const old = known.get(fresh[i].key);
-        if (old && old.h && !fresh[i].h) fresh[i].h = old.h;
+        const was = known.get(fresh[i].key);
+        if (was && was.h && !fresh[i].h) fresh[i].h = was.h;
       }
     }
-    const merged = kept.length ? mergeSorted(kept, fresh) : fresh;
-    const cut = merged.length > this.max;
-    if (cut) merged.length = this.max;
+    // Merge the two sorted lists, the heights alongside; only the newest `max` are kept.
+    const length = Math.min(this.max, kept.length + fresh.length);
+    const cut = kept.length + fresh.length > this.max;
+    const merged = new Array(length);
+    const heights = new Float64Array(length);
+    const oldHeights = this.heights;
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < length; k++) {
+      if (j >= fresh.length || (i < kept.length && compareEntries(kept[i], fresh[j]) <= 0)) {
+        heights[k] = oldHeights[keptAt[i]];
+        merged[k] = kept[i++];
+      } else {
+        heights[k] = fresh[j].h;
+        merged[k] = fresh[j++];
+      }
+    }
     this.entries = merged;
+    this.heights = heights;
     if (cut) this.forgetDropped(); // else every prompt listed before is still listed
     this.changed();
     if (notify) this.notify();
@@ -113,6 +148,7 @@ export class EntryStore {
     this.max = clampMax(value);
     if (this.entries.length > this.max) {
       this.entries = this.entries.slice(0, this.max);
+      this.heights = this.heights.slice(0, this.max);
       this.forgetDropped();
       this.changed();
     }
@@ -125,6 +161,7 @@ export class EntryStore {
     for (const e of this.entries) newest = Math.max(newest, e.time ?? 0);
     this.clearedAt = Math.max(this.clearedAt, newest || now);
     this.entries = [];
+    this.heights = new Float64Array(0);
     this.sources.clear();
     this.changed();
     this.notify();
@@ -165,25 +202,31 @@ export function filterEntries(entries, query) {
   return matching(entries, words);
 }
 
-function matching(entries, words) {
+/**
+ * The entries (of `entries`, or of its positions `among`) whose search text holds every word, in
+ * order; `.positions` holds their positions in `entries`.
+ */
+function matching(entries, words, among = null) {
   const out = [];
-  if (words.length === 1) {
-    const w = words[0];
-    for (let i = 0; i < entries.length; i++) if (entries[i].search.includes(w)) out.push(entries[i]);
-    return out;
-  }
-  outer: for (let i = 0; i < entries.length; i++) {
+  const n = among ? among.length : entries.length;
+  const at = new Int32Array(n);
+  outer: for (let k = 0; k < n; k++) {
+    const i = among ? among[k] : k;
     const s = entries[i].search;
-    for (let k = 0; k < words.length; k++) if (!s.includes(words[k])) continue outer;
+    for (let w = 0; w < words.length; w++) if (!s.includes(words[w])) continue outer;
+    at[out.length] = i;
     out.push(entries[i]);
   }
+  if (out.length === entries.length) return entries; // every entry matches: the list itself
+  out.positions = at.subarray(0, out.length);
   return out;
 }
 
 /**
- * A filter that remembers its last answer: over the same entries, a query that only narrows the
- * last one (each earlier word is contained in a word at its place, words may be added) searches the last
- * answer instead of every entry. The index it searches is each entry's `search` text (seed, prompt,
+ * A filter that remembers its last answer (the entries, and in `.positions` their places in the list):
+ * over the same entries, a query that only narrows the last one (each earlier word is contained in
+ * the word at its place; words may be added) searches the last answer instead of every entry. The
+ * index it searches is each entry's `search` text (seed, prompt,
  * label, speed, model, sampler, note, file name; lower case), built once with the entry.
  */
 export class Filter {
@@ -207,7 +250,7 @@ export class Filter {
       this.words.length > 0 &&
       this.words.length <= words.length &&
       this.words.every((w, i) => words[i].includes(w));
-    const result = narrows ? matching(this.result, words) : matching(entries, words);
+    const result = narrows ? matching(entries, words, this.result.positions) : matching(entries, words);
     this.entries = entries;
     this.words = words;
     this.result = result;

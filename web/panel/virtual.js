@@ -7,13 +7,14 @@
 
 /** Prefix sums over item heights (a Fenwick tree): O(log n) updates, sums and offset lookups. */
 export class HeightIndex {
+  /** @param {Float64Array|number[]} heights  kept (not copied) when a Float64Array */
   constructor(heights) {
     const n = heights.length;
     this.n = n;
-    this.tree = new Float64Array(n + 1);
-    this.values = Float64Array.from(heights);
-    const tree = this.tree;
-    for (let i = 1; i <= n; i++) tree[i] += heights[i - 1];
+    this.values = heights instanceof Float64Array ? heights : new Float64Array(heights);
+    const tree = new Float64Array(n + 1);
+    this.tree = tree;
+    tree.set(this.values, 1);
     for (let i = 1; i <= n; i++) {
       const j = i + (i & -i);
       if (j <= n) tree[j] += tree[i];
@@ -67,11 +68,13 @@ export class HeightIndex {
 }
 
 /**
- * The list. `viewport` scrolls; the list adds its sizer inside it.
+ * The list. `viewport` (a new, empty element) scrolls; the list adds its sizer inside it. Whoever
+ * scrolls it from outside either uses scrollTo() or lets the scroll event arrive before layout().
  * @param {HTMLElement} viewport
  * @param {{build: (item: object, index: number) => HTMLElement, release: (element: HTMLElement) => void,
  *   place?: (element: HTMLElement, index: number, count: number) => void,
  *   onRange?: (first: number, last: number, count: number) => void,
+ *   measured?: (item: object, index: number, height: number) => void,
  *   estimate?: number, gap?: number, padTop?: number, padBottom?: number, overscan?: number}} options
  *   `build` makes an item's card, `release` is told when a card leaves the DOM (drop its image),
  *   `place` when a card gets (or keeps) its position, `onRange` after each layout with the items shown.
@@ -96,7 +99,13 @@ export class VirtualList {
     this.height = 0; // the viewport's height, kept by a ResizeObserver (no layout read per scroll)
     this.width = 0;
     this.laying = false;
-    this.onScroll = () => this.layout();
+    // The scroll offset, kept from scroll events and our own scrolling: reading scrollTop would
+    // force a style and layout pass each time.
+    this.top = 0; // the viewport is a new element
+    this.onScroll = () => {
+      this.top = viewport.scrollTop;
+      this.layout();
+    };
     viewport.addEventListener("scroll", this.onScroll, { passive: true });
     if (typeof ResizeObserver === "function") {
       this.viewportObserver = new ResizeObserver(() => this.resized());
@@ -114,11 +123,12 @@ export class VirtualList {
   /**
    * Lists `items`. `toTop`: scroll to the first item (a new filter). Else the first item visible keeps
    * its place on screen (items inserted above it, like a new generation, do not move the view),
-   * unless the list was scrolled to the very top: then new items show on top.
+   * unless the list was scrolled to the very top: then new items show on top. `heights`: the items'
+   * measured heights (0: not measured), when the caller keeps them densely (else read from `item.h`).
    */
-  setItems(items, { toTop = false } = {}) {
+  setItems(items, { toTop = false, heights = null } = {}) {
     const viewport = this.viewport;
-    const scrollTop = viewport.scrollTop;
+    const scrollTop = this.top;
     let anchor = null;
     let anchorOffset = 0;
     if (!toTop && scrollTop > 0 && this.items.length) {
@@ -127,18 +137,36 @@ export class VirtualList {
       anchorOffset = scrollTop - (this.padTop + this.index.prefix(i));
     }
     this.items = items;
-    const heights = new Float64Array(items.length);
-    for (let i = 0; i < items.length; i++) heights[i] = (items[i].h || this.estimate) + this.gap;
-    this.index = new HeightIndex(heights);
+    const slots = new Float64Array(items.length);
+    const estimate = this.estimate;
+    const gap = this.gap;
+    if (heights) for (let i = 0; i < slots.length; i++) slots[i] = (heights[i] || estimate) + gap;
+    else for (let i = 0; i < slots.length; i++) slots[i] = (items[i].h || estimate) + gap;
+    this.index = new HeightIndex(slots);
     this.setSizerHeight();
     if (toTop) {
-      viewport.scrollTop = 0;
+      this.scrollTo(0);
     } else if (anchor) {
       let at = items.indexOf(anchor);
       if (at < 0) at = items.findIndex((e) => e.key === anchor.key);
-      if (at >= 0) viewport.scrollTop = this.padTop + this.index.prefix(at) + anchorOffset;
+      if (at >= 0) this.scrollTo(this.padTop + this.index.prefix(at) + anchorOffset);
     }
     this.layout();
+  }
+
+  /** Item i's card is `h` px tall: kept on the item, and told to the caller (who may keep it too). */
+  measured(item, i, h) {
+    item.h = h;
+    this.options.measured?.(item, i, h);
+  }
+
+  /** Scrolls the list to `y` px (clamped as the browser will). */
+  scrollTo(y) {
+    const max = Math.max(0, Math.ceil(this.padTop + this.index.total() + this.padBottom) - (this.height || 0));
+    const top = Math.max(0, Math.min(Math.round(y), this.height ? max : Infinity));
+    if (top === this.top) return;
+    this.top = top;
+    this.viewport.scrollTop = top;
   }
 
   setSizerHeight() {
@@ -164,7 +192,7 @@ export class VirtualList {
       if (item === undefined || this.cards.get(item) !== card || !card.isConnected) continue;
       const h = card.offsetHeight;
       if (h && h !== item.h) {
-        item.h = h;
+        this.measured(item, card.__snIndex, h);
         changed = true;
       }
     }
@@ -183,7 +211,7 @@ export class VirtualList {
   }
 
   anchor() {
-    const top = this.viewport.scrollTop;
+    const top = this.top;
     if (top <= 0 || !this.items.length) return null;
     const i = this.index.indexAt(Math.max(0, top - this.padTop));
     return { i, y: this.index.prefix(i) };
@@ -193,7 +221,7 @@ export class VirtualList {
     this.setSizerHeight();
     if (!before) return;
     const moved = this.index.prefix(before.i) - before.y;
-    if (moved) this.viewport.scrollTop += moved;
+    if (moved) this.scrollTo(this.top + moved);
   }
 
   /** Builds, places and drops cards for the current scroll offset. Returns the number of items. */
@@ -201,7 +229,9 @@ export class VirtualList {
     if (this.laying) return this.items.length;
     this.laying = true;
     try {
-      if (!this.height) {
+      // Until the ResizeObserver reports the list's height (after the first layout), the window's
+      // height stands in for it: reading it here would cost a layout pass of its own.
+      if (!this.height && !this.viewportObserver) {
         this.height = this.viewport.clientHeight;
         this.width = this.viewport.clientWidth;
       }
@@ -221,9 +251,10 @@ export class VirtualList {
   render() {
     const { items, index, cards, sizer } = this;
     const n = items.length;
-    const top = this.viewport.scrollTop - this.padTop;
+    const top = this.top - this.padTop;
     const first = n ? index.indexAt(Math.max(0, top - this.overscan)) : 0;
-    const last = n ? index.indexAt(Math.max(0, top + (this.height || 800) + this.overscan)) : -1;
+    const height = this.height || globalThis.innerHeight || 800;
+    const last = n ? index.indexAt(Math.max(0, top + height + this.overscan)) : -1;
     this.first = first;
     this.last = last;
 
@@ -293,7 +324,7 @@ export class VirtualList {
       const item = items[card.__snIndex];
       const h = card.offsetHeight;
       if (h && h !== item.h) {
-        item.h = h;
+        this.measured(item, card.__snIndex, h);
         index.set(card.__snIndex, this.slot(item));
         changed = true;
       }
@@ -326,8 +357,9 @@ export class VirtualList {
     const bottom = top + this.index.get(i) - this.gap;
     const viewport = this.viewport;
     const height = this.height || viewport.clientHeight;
-    if (top < viewport.scrollTop) viewport.scrollTop = top - this.padTop;
-    else if (bottom > viewport.scrollTop + height) viewport.scrollTop = bottom - height + this.padBottom;
+    this.height = height;
+    if (top < this.top) this.scrollTo(top - this.padTop);
+    else if (bottom > this.top + height) this.scrollTo(bottom - height + this.padBottom);
     this.layout();
     return this.cardAt(i);
   }

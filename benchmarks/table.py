@@ -11,7 +11,14 @@ import os
 import sys
 from pathlib import Path
 
-ORDER = ("bench_overhead", "bench_render_speed", "bench_variant_sweep", "bench_seed_details", "bench_panel")
+ORDER = (
+    "bench_overhead",
+    "bench_hook",
+    "bench_render_speed",
+    "bench_variant_sweep",
+    "bench_seed_details",
+    "bench_panel",
+)
 
 
 def main() -> int:

@@ -9,7 +9,8 @@ Used by the regression tests (core and server tiers) and by ``benchmarks/bench_h
 
 Each body is padded with filler to about ``megabytes`` of JSON. With ``connected`` (the default)
 one ``PreviewAny`` output node links to every source (through undeclared inputs, which ComfyUI
-ignores), so the hook really resolves them all: the worst case for the pack's own code.
+ignores), so the hook really resolves them all — the worst case for the pack's own code — and then
+validation refuses the request (``source`` is missing), so nothing runs.
 """
 
 from __future__ import annotations
@@ -31,14 +32,22 @@ def _filler(body: dict[str, Any], megabytes: float) -> int:
 
 
 def _output(source_ids: list[str]) -> dict[str, Any]:
-    links = {"source": [source_ids[0], 0]} | {f"also_{k}": [sid, 0] for k, sid in enumerate(source_ids[1:])}
-    return {"class_type": "PreviewAny", "inputs": links}
+    # Undeclared inputs only: the hook follows every link, ComfyUI's validation then refuses the
+    # missing ``source`` (HTTP 400), so nothing runs and a measurement sees the request alone.
+    return {"class_type": "PreviewAny", "inputs": {f"also_{k}": [sid, 0] for k, sid in enumerate(source_ids)}}
 
 
-def adversarial_body(shape: str, megabytes: float = 1.0, connected: bool = True) -> dict[str, Any]:
-    """A request body of ``shape`` (one of SHAPES), about ``megabytes`` of JSON."""
+def adversarial_body(shape: str, megabytes: float = 1.0, connected: bool = True, stock: bool = False) -> dict[str, Any]:
+    """A request body of ``shape`` (one of SHAPES), about ``megabytes`` of JSON.
+
+    ``stock``: the same graph with ComfyUI's own ``PrimitiveInt`` in place of each Seed Source, for a
+    server without the pack (it validates and runs the same shape of graph: a fair baseline).
+    """
+    source = (
+        {"class_type": "PrimitiveInt", "inputs": {"value": 1}} if stock else {"class_type": SEED_SOURCE, "inputs": {}}
+    )
     if shape == "many_sources":
-        prompt = {str(i): {"class_type": SEED_SOURCE, "inputs": {}} for i in range(1, SOURCES + 1)}
+        prompt = {str(i): json.loads(json.dumps(source)) for i in range(1, SOURCES + 1)}
         if connected:
             prompt["0"] = _output(list(prompt))
         nodes: list[Any] = []
@@ -49,7 +58,7 @@ def adversarial_body(shape: str, megabytes: float = 1.0, connected: bool = True)
         node_id = ":".join(["1"] * ID_PARTS)
         inner: list[Any] = [{"id": 1, "type": "sg"}]
         workflow = {"nodes": [{"id": 1, "type": "sg"}], "definitions": {"subgraphs": [{"id": "sg", "nodes": inner}]}}
-        prompt = {node_id: {"class_type": SEED_SOURCE, "inputs": {}}}
+        prompt = {node_id: source}
         if connected:
             prompt["0"] = _output([node_id])
         body = {
@@ -85,3 +94,14 @@ def post_while_polling(server: Any, body: bytes, poll: str = "/queue") -> tuple[
     done.set()
     thread.join(timeout=120)
     return status, took, max(waits, default=0.0)
+
+
+def wait_idle(server: Any, timeout: float = 120.0) -> None:
+    """Wait until ``server`` runs and holds no prompt (so a measurement sees only its own request)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queue = server.get_json("/queue")
+        if not queue.get("queue_running") and not queue.get("queue_pending"):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"the server was still busy after {timeout:.0f}s")

@@ -9,7 +9,8 @@ speeds, reproducibility notes and thumbnails) through the panel's debugging hand
 - **first paint**: the panel built from nothing, as opening the sidebar tab does (``remount()``:
   header, list, positions for every entry, the visible cards built, measured and placed), plus the
   style and layout it forces; no card height known beforehand. Beside it, same run, same sidebar:
-  20 bare text rows (seed, prompt, file name) built and laid out. Goal: ≤ 1.5× that at every size,
+  20 bare text rows (seed, prompt, file name) built and laid out, alternating with the panel's
+  runs. Goal: ≤ 1.5× that at every size,
   ≤ 16 ms at 100,000. Median of ``RUNS`` after one warm-up.
 - **scrolling** 10,000 entries: per frame, the list's scroll work (moving the view 150 px, building
   the cards that come into view, dropping those that left, style and layout) — goal ≤ 8 ms a frame;
@@ -30,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (100, 10_000, 100_000)
-RUNS = 7
+RUNS = 15
 BASELINE_ROWS = 20
 FIRST_PAINT_RATIO_GOAL = 1.5
 FIRST_PAINT_GOAL_MS = 16.0
@@ -67,37 +68,17 @@ USE_ENTRIES = """(n) => {
 
 FRAME = "const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));"
 
-TIME_FIRST_PAINT = f"""async ([runs]) => {{
+# The panel built from nothing, and in the same frames (alternating, so that a busy machine weighs on
+# both alike) the baseline: bare text rows (seed, prompt, file name) in the same sidebar.
+TIME_FIRST_PAINT = f"""async ([runs, rows]) => {{
   const h = window.__seedNumberPanel;
   {FRAME}
-  const times = [];
-  let count = 0;
-  for (let i = 0; i <= runs; i++) {{
-    for (const e of h.store.entries) e.h = 0;  // no card measured yet: a first paint
-    h.store.heights.fill(0);
-    await frame();
-    const t0 = performance.now();
-    count = h.remount();
-    const list = document.querySelector('.seed-number-panel .sn-list');
-    list.getBoundingClientRect(); list.offsetHeight;  // the style and layout it needs
-    const t1 = performance.now();
-    if (i > 0) times.push(t1 - t0);  // run 0 warms up
-  }}
-  const cards = document.querySelectorAll('.seed-number-panel .sn-entry').length;
-  return {{times, count, cards}};
-}}"""
-
-# Baseline in the same page: bare text rows (seed, prompt, file name) in the same sidebar.
-TIME_PLAIN_ROWS = f"""async ([runs, count]) => {{
   const host = document.querySelector('.seed-number-panel').parentElement;
-  {FRAME}
-  const times = [];
-  for (let i = 0; i <= runs; i++) {{
-    await frame();
+  const plainRows = () => {{
     const t0 = performance.now();
     const box = document.createElement('div');
     const fragment = document.createDocumentFragment();
-    for (let k = 0; k < count; k++) {{
+    for (let k = 0; k < rows; k++) {{
       const row = document.createElement('div');
       for (const text of [String(1000000 + k), 'a lighthouse on a cliff at dusk, variant ' + k, 'img_' + k + '.png']) {{
         const span = document.createElement('span');
@@ -111,9 +92,25 @@ TIME_PLAIN_ROWS = f"""async ([runs, count]) => {{
     box.getBoundingClientRect(); box.offsetHeight;
     const t1 = performance.now();
     box.remove();
-    if (i > 0) times.push(t1 - t0);
+    return t1 - t0;
+  }};
+  const times = [], plain = [];
+  let count = 0;
+  for (let i = 0; i <= runs; i++) {{
+    for (const e of h.store.entries) e.h = 0;  // no card measured yet: a first paint
+    h.store.heights.fill(0);
+    await frame();
+    const t0 = performance.now();
+    count = h.remount();
+    const list = document.querySelector('.seed-number-panel .sn-list');
+    list.getBoundingClientRect(); list.offsetHeight;  // the style and layout it needs
+    const t1 = performance.now();
+    await frame();
+    const p = plainRows();
+    if (i > 0) {{ times.push(t1 - t0); plain.push(p); }}  // run 0 warms up
   }}
-  return times;
+  const cards = document.querySelectorAll('.seed-number-panel .sn-entry').length;
+  return {{times, plain, count, cards}};
 }}"""
 
 # Per frame: move the view, then the list's scroll work (what its scroll listener runs) and the
@@ -231,9 +228,9 @@ def main() -> int:
             paint: dict[int, dict] = {}
             for size in SIZES:
                 assert page.evaluate(USE_ENTRIES, size) == size
-                paint[size] = page.evaluate(TIME_FIRST_PAINT, [RUNS])
+                paint[size] = page.evaluate(TIME_FIRST_PAINT, [RUNS, BASELINE_ROWS])
                 assert paint[size]["count"] == size, paint[size]
-            plain = page.evaluate(TIME_PLAIN_ROWS, [RUNS, BASELINE_ROWS])
+            plain = [t for size in SIZES for t in paint[size]["plain"]]
 
             page.evaluate(USE_ENTRIES, 10_000)
             page.evaluate("() => window.__seedNumberPanel.remount()")

@@ -15,9 +15,14 @@ function el(tag, className, attrs) {
   return node;
 }
 
-/** A PrimeVue-styled text button; its PrimeIcons icon is the button's own ::before (one element). */
-function button(action, icon, label, title) {
-  const b = el("button", `p-button p-component p-button-sm p-button-text sn-btn pi ${icon}`, {
+/**
+ * A text button; its PrimeIcons icon is the button's own ::before (one element). `prime`: with
+ * PrimeVue's button classes (the header); the cards' buttons have the same look from panel.css,
+ * without PrimeVue's rules, which cost more style work than the rest of a card.
+ */
+function button(action, icon, label, title, prime = true) {
+  const classes = prime ? "p-button p-component p-button-sm p-button-text sn-btn" : "sn-btn sn-card-btn";
+  const b = el("button", `${classes} pi ${icon}`, {
     type: "button",
     "data-action": action,
     title,
@@ -48,9 +53,9 @@ function entryTemplate() {
   info.append(el("div", "sn-meta"));
   const actions = el("div", "sn-actions");
   actions.append(
-    button("copy", "pi-copy", "Copy seed", "Copy the seed"),
-    button("use", "pi-replay", "Use this seed", "Set the Seed Source to fixed with this seed"),
-    button("use-all", "pi-sliders-h", "Use all", "Set the seed and the render speed"),
+    button("copy", "pi-copy", "Copy seed", "Copy the seed", false),
+    button("use", "pi-replay", "Use this seed", "Set the Seed Source to fixed with this seed", false),
+    button("use-all", "pi-sliders-h", "Use all", "Set the seed and the render speed", false),
   );
   const prompt = el("div", "sn-prompt", { title: "Prompt" });
   item.append(seedRow, thumb, info, prompt, el("div", "sn-file", { title: "File" }), actions);

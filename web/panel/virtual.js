@@ -99,6 +99,7 @@ export class VirtualList {
     this.height = 0; // the viewport's height, kept by a ResizeObserver (no layout read per scroll)
     this.width = 0;
     this.laying = false;
+    this.refill = 0; // a frame requested to add the cards around the visible ones
     // The scroll offset, kept from scroll events and our own scrolling: reading scrollTop would
     // force a style and layout pass each time.
     this.top = 0; // the viewport is a new element
@@ -235,10 +236,22 @@ export class VirtualList {
         this.height = this.viewport.clientHeight;
         this.width = this.viewport.clientWidth;
       }
-      // Two passes at most: the second one when the cards measured in the first were not as tall
-      // as estimated and the visible part needs more (or fewer) of them.
+      // A first paint, or a jump away from every card shown (the scroll bar dragged): the visible
+      // cards now, those just above and below in the next frame.
+      let margin = this.overscan;
+      if (this.items.length && !this.overlaps()) {
+        margin = 0;
+        if (!this.refill) {
+          this.refill = requestAnimationFrame(() => {
+            this.refill = 0;
+            this.layout();
+          });
+        }
+      }
+      // Three passes at most: another one when the cards measured in a pass were not as tall as
+      // estimated and the visible part needs more (or fewer) of them.
       for (let pass = 0; pass < 3; pass++) {
-        if (!this.render()) break;
+        if (!this.render(margin)) break;
       }
     } finally {
       this.laying = false;
@@ -247,14 +260,27 @@ export class VirtualList {
     return this.items.length;
   }
 
-  /** One layout pass; true when new cards were measured at heights other than their estimate. */
-  render() {
+  /** Whether a card shown now is in the visible part at the current offset. */
+  overlaps() {
+    const top = this.top - this.padTop;
+    const height = this.height || globalThis.innerHeight || 800;
+    const first = this.index.indexAt(Math.max(0, top));
+    const last = this.index.indexAt(Math.max(0, top + height));
+    for (let i = first; i <= last; i++) if (this.cards.get(this.items[i])?.__snIndex === i) return true;
+    return false;
+  }
+
+  /**
+   * One layout pass over the visible part and `margin` px above and below; true when new cards were
+   * measured at heights other than their estimate.
+   */
+  render(margin = this.overscan) {
     const { items, index, cards, sizer } = this;
     const n = items.length;
     const top = this.top - this.padTop;
-    const first = n ? index.indexAt(Math.max(0, top - this.overscan)) : 0;
+    const first = n ? index.indexAt(Math.max(0, top - margin)) : 0;
     const height = this.height || globalThis.innerHeight || 800;
-    const last = n ? index.indexAt(Math.max(0, top + height + this.overscan)) : -1;
+    const last = n ? index.indexAt(Math.max(0, top + height + margin)) : -1;
     this.first = first;
     this.last = last;
 
@@ -375,6 +401,8 @@ export class VirtualList {
   }
 
   destroy() {
+    if (this.refill) cancelAnimationFrame(this.refill);
+    this.refill = 0;
     this.forget();
     this.viewport.removeEventListener("scroll", this.onScroll);
     this.viewportObserver?.disconnect();

@@ -21,6 +21,7 @@ from tests.browser.panel_helpers import (
     MAX_ENTRIES,
     PANEL,
     ServedHistory,
+    close_panel,
     history_item,
     make_history,
     open_panel,
@@ -180,6 +181,7 @@ def test_ten_thousand_entries_paged_virtual_keyboard_filter(comfy_page: ComfyPag
 
 
 def test_a_live_run_while_scrolled_appears_on_top_without_moving_the_view(comfy_page: ComfyPage) -> None:
+    """Also: reopening the tab comes back to the same card."""
     from tests.browser.test_panel_browser import open_small, prompt_id, receipt
 
     page = comfy_page.page
@@ -203,6 +205,13 @@ def test_a_live_run_while_scrolled_appears_on_top_without_moving_the_view(comfy_
     assert after["key"] == before["key"], (before, after)
     assert abs(after["top"] - before["top"]) <= 1, f"the view moved: {before} -> {after}"
     assert page.evaluate("() => document.querySelector('.seed-number-panel .sn-list').scrollTop") > scroll_top
+
+    # Closing and opening the tab again comes back to the same place.
+    close_panel(page)
+    open_panel(page)
+    wait_frames(page, 3)
+    again = first_visible(page)
+    assert again["key"] == before["key"] and abs(again["top"] - before["top"]) <= 1, (before, again)
 
     scroll_list(page, 0)
     wait_for_prompt_entries(page, prompt_id(run))

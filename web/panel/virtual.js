@@ -176,8 +176,15 @@ export class VirtualList {
   }
 
   resized() {
-    const height = this.viewport.clientHeight;
-    const width = this.viewport.clientWidth;
+    const viewport = this.viewport;
+    // A scroll set before the list was in the page (the tab's element is attached after render)
+    // did not take: set it again now that the list has a size.
+    if (Math.abs(viewport.scrollTop - this.top) > 1) {
+      viewport.scrollTop = this.top;
+      this.top = viewport.scrollTop;
+    }
+    const height = viewport.clientHeight;
+    const width = viewport.clientWidth;
     if (height === this.height && width === this.width) return;
     this.height = height;
     this.width = width;

@@ -32,7 +32,7 @@ def main() -> int:
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
-    from seed_number.nodes.core.metadata import read_png_details
+    from seed_number.nodes.core.png_details import read_png_details
     from seed_number.nodes.seed_details import _save_png, environment
 
     prompt, extra = _workflow()

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .core.contact_sheet import MAX_CELLS, caption, per_cell, render, to_uint8
-from .core.metadata import MAX_SEED_ANY
+from .core.details_fields import MAX_SEED_ANY
 from .core.paths import check_prefix, prefix_problem
 from .core.sockets import check_images, constant_problem
 from .v3 import io, ui

@@ -2,7 +2,7 @@
 
 Reads our JSON chunk, else ComfyUI's ``prompt`` chunk, else an A1111 ``parameters`` chunk, from an
 image in ComfyUI's input folder (upload widget like Load Image), without decoding its pixels and
-within bounded memory and time (``core/metadata.read_png_details``). Wire ``seed`` into a Seed Source
+within bounded memory and time (``core/png_details.read_png_details``). Wire ``seed`` into a Seed Source
 (fixed) and the rest into a KSampler to re-make the image.
 """
 
@@ -16,8 +16,10 @@ from typing import Any
 import comfy.samplers
 import folder_paths
 
-from .core.metadata import DetailsError, read_png_details, reproducibility
+from .core.details_fields import DetailsError
 from .core.paths import unencodable
+from .core.png_details import read_png_details
+from .core.reproducibility import reproducibility
 from .seed_details import environment
 from .v3 import io
 

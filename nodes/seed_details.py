@@ -25,19 +25,13 @@ from comfy.cli_args import args
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from .core.metadata import (
-    DETAILS_VERSION,
-    MAX_SEED_ANY,
-    MAX_SHORT_TEXT,
-    autov2_hash,
-    details_for_sampler,
-    field_problem,
-    png_text_chunks,
-    producing_sampler,
-    reproducibility,
-    validate_details,
-)
+from .core.details_fields import MAX_SEED_ANY, MAX_SHORT_TEXT, field_problem, validate_details
+from .core.details_json import DETAILS_VERSION
+from .core.model_hash import HashCache, autov2_hash
 from .core.paths import check_prefix, prefix_problem
+from .core.png_details import png_text_chunks
+from .core.prompt_details import details_for_sampler, producing_sampler
+from .core.reproducibility import reproducibility
 from .core.run_values import run_values
 from .core.sockets import check_images, constant_problem
 from .v3 import io
@@ -108,6 +102,10 @@ def environment() -> dict[str, Any]:
     }
 
 
+_MODEL_HASHES = HashCache(max_entries=256)
+"""The process-wide cache of checkpoint hashes (the last 256 files, by path, size and mtime)."""
+
+
 def model_hash(name: Any) -> str | None:
     """AutoV2 hash of a checkpoint by its ComfyUI name (hashed once, then cached)."""
     if not isinstance(name, str):
@@ -116,7 +114,7 @@ def model_hash(name: Any) -> str | None:
     if path is None:
         return None
     try:
-        return autov2_hash(path)
+        return autov2_hash(path, _MODEL_HASHES)
     except OSError:
         return None
 

@@ -7,7 +7,7 @@ a signature of the node and everything upstream of it in the prompt. ComfyUI's c
 the same inputs, so a node taken from the cache (not run again) finds the record of the run that
 filled the cache. Bounded; thread-safe; nothing global outside this object.
 
-A record maps ``want`` (see :data:`metadata.Tap`) to ``{output_index or "*": [value per list element]}``;
+A record maps ``want`` (see :data:`prompt_graph.Tap`) to ``{output_index or "*": [value per list element]}``;
 a value may itself be a list over batch items, or ``{"per_image_base": seed}`` (seed + batch index).
 """
 
@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from .metadata import NO_VALUE, Tap
+from .prompt_graph import NO_VALUE, Tap
 from .seeds import is_link
 
 MAX_UPSTREAM = 2000

@@ -23,32 +23,22 @@ from hypothesis import strategies as st
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from seed_number.nodes.core import metadata
-from seed_number.nodes.core.metadata import (
-    DETAILS_CHUNK,
-    FIELDS,
-    DetailsError,
-    ReadResult,
-    a1111_parameters,
-    autov2_hash,
-    comfy_sampler_from_a1111,
-    details_from_comfy_prompt,
-    details_json,
-    file_sha256,
-    model_stem,
-    parse_a1111_parameters,
-    parse_details_json,
-    png_text_chunks,
-    read_png_details,
-    reproducibility,
-    validate_details,
-)
+from seed_number.nodes.core import model_hash
+from seed_number.nodes.core.a1111_infotext import a1111_parameters, model_stem, parse_a1111_parameters
+from seed_number.nodes.core.details_fields import FIELDS, DetailsError, validate_details
+from seed_number.nodes.core.details_json import details_json, parse_details_json
+from seed_number.nodes.core.model_hash import HashCache, autov2_hash, file_sha256
+from seed_number.nodes.core.png_details import ReadResult, png_text_chunks, read_png_details
+from seed_number.nodes.core.png_text import DETAILS_CHUNK
+from seed_number.nodes.core.prompt_details import details_from_comfy_prompt
+from seed_number.nodes.core.reproducibility import VERDICTS, reproducibility
 from seed_number.nodes.core.resolve import REQUESTED_KEY
 from seed_number.nodes.core.sampler_names import (
     A1111_SAMPLERS,
     COMFY_SAMPLERS,
     COMFY_SCHEDULERS,
     a1111_sampler_name,
+    comfy_sampler_from_a1111,
     per_step_noise,
 )
 from seed_number.nodes.core.seeds import NODE_ID
@@ -75,9 +65,23 @@ def raw_chunk(ctype: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + ctype + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(ctype)))
 
 
-def test_metadata_imports_no_comfyui_torch_numpy_or_pillow() -> None:
+DETAILS_MODULES = (
+    "details_fields",
+    "a1111_infotext",
+    "details_json",
+    "prompt_graph",
+    "prompt_details",
+    "png_text",
+    "png_details",
+    "model_hash",
+    "reproducibility",
+)
+
+
+def test_details_modules_import_no_comfyui_torch_numpy_or_pillow() -> None:
+    imports = "; ".join(f"import seed_number.nodes.core.{name}" for name in DETAILS_MODULES)
     code = (
-        "import sys; from tools.pack import load_pack; load_pack(); import seed_number.nodes.core.metadata; "
+        f"import sys; from tools.pack import load_pack; load_pack(); {imports}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'comfy', 'comfy_api', 'torch', 'numpy', 'PIL'}))"
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -456,7 +460,7 @@ _FIELD_VALUES = {
     "sampler": st.sampled_from(COMFY_SAMPLERS),
     "vae": st.none(),
     "reproducible": st.fixed_dictionaries(
-        {"verdict": st.sampled_from(metadata.VERDICTS), "reasons": st.lists(st.text(), max_size=5)}
+        {"verdict": st.sampled_from(VERDICTS), "reasons": st.lists(st.text(), max_size=5)}
     ),
 }
 
@@ -881,16 +885,17 @@ def test_autov2_hash_is_sha256_prefix(tmp_path: Path) -> None:
 
 
 def test_autov2_hash_is_cached_by_path_size_and_mtime(tmp_path: Path) -> None:
+    cache = HashCache()
     path = tmp_path / "m.ckpt"
     path.write_bytes(b"a" * 1000)
-    first = autov2_hash(path)
+    first = autov2_hash(path, cache)
     stat = path.stat()
     path.write_bytes(b"b" * 1000)  # same size; put the old mtime back: a cache hit must not re-read
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert autov2_hash(path) == first
-    assert autov2_hash(tmp_path / "." / "m.ckpt") == first  # keyed by the real path
+    assert autov2_hash(path, cache) == first
+    assert autov2_hash(tmp_path / "." / "m.ckpt", cache) == first  # keyed by the real path
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert autov2_hash(path) == hashlib.sha256(b"b" * 1000).hexdigest()[:10]
+    assert autov2_hash(path, cache) == hashlib.sha256(b"b" * 1000).hexdigest()[:10]
 
 
 def test_autov2_hash_own_cache_and_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -900,16 +905,16 @@ def test_autov2_hash_own_cache_and_bound(tmp_path: Path, monkeypatch: pytest.Mon
     cache = {(str(path.resolve()), stat.st_size, stat.st_mtime_ns): "f" * 64}
     assert autov2_hash(path, cache) == "f" * 10
     calls = []
-    real = metadata._sha256_file
-    monkeypatch.setattr(metadata, "_sha256_file", lambda p: calls.append(p) or real(p))
-    monkeypatch.setattr(metadata, "_HASH_CACHE_MAX", 3)
+    real = model_hash._sha256_file
+    monkeypatch.setattr(model_hash, "_sha256_file", lambda p: calls.append(p) or real(p))
+    bounded = HashCache(max_entries=3)
     paths = []
     for i in range(5):
         paths.append(tmp_path / f"{i}.bin")
         paths[-1].write_bytes(bytes([i]))
-        autov2_hash(paths[-1])
-    assert len(metadata._HASH_CACHE) <= 3
-    autov2_hash(paths[-1])
+        autov2_hash(paths[-1], bounded)
+    assert len(bounded) <= 3
+    autov2_hash(paths[-1], bounded)
     assert len(calls) == 5
 
 
@@ -917,7 +922,8 @@ def test_autov2_hash_threads_agree(tmp_path: Path) -> None:
     path = tmp_path / "t.bin"
     path.write_bytes(random.Random(3).randbytes(2 * 1024 * 1024))
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(autov2_hash(path))) for _ in range(8)]
+    cache = HashCache()
+    threads = [threading.Thread(target=lambda: results.append(autov2_hash(path, cache))) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -17,16 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from seed_number.nodes.core.metadata import (
-    FIELDS,
-    MAX_CHUNKS,
-    SOURCES,
-    DetailsError,
-    ReadResult,
-    details_json,
-    parse_details_json,
-    read_png_details,
-)
+from seed_number.nodes.core.details_fields import FIELDS, DetailsError
+from seed_number.nodes.core.details_json import details_json, parse_details_json
+from seed_number.nodes.core.png_details import SOURCES, ReadResult, read_png_details
+from seed_number.nodes.core.png_text import MAX_CHUNKS
 from tests.conftest import hostile_pngs
 
 SEED = 1234

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from seed_number.nodes.core.metadata import NO_VALUE, details_for_sampler, producing_sampler
+from seed_number.nodes.core.prompt_details import details_for_sampler, producing_sampler
+from seed_number.nodes.core.prompt_graph import NO_VALUE
 from seed_number.nodes.core.run_values import RunValues, upstream_signature
 
 PROMPT = {

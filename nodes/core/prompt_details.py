@@ -1,0 +1,308 @@
+"""The generation details in a ComfyUI prompt: which sampler made an image, and what it used.
+
+Pure Python (stdlib only). Reads an API-format prompt (the ``prompt`` PNG chunk, or the prompt of a run)
+as a ``prompt_graph.PromptGraph``: finds the sampler (``producing_sampler`` for one image's, or the last
+one for a whole prompt) and follows its inputs to the seed, prompts, steps, cfg, sampler, scheduler,
+size and model (``details_for_sampler``, ``details_from_comfy_prompt``). With a ``Tap``, run-time values
+(list elements, speed and variant labels) win over the graph's literal inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .details_fields import MAX_DEFAULT_TEXT, DetailsError, preview, validate_details
+from .details_json import load_json
+from .prompt_graph import MAX_LINK_DEPTH, NO_VALUE, PromptGraph, Tap
+from .resolve import REQUESTED_KEY
+from .seeds import DEFAULT_MODE, MODES, NODE_ID, is_link
+
+__all__ = [
+    "DETAILS_NODE_ID",
+    "SAMPLER_CLASSES",
+    "details_for_sampler",
+    "details_from_comfy_prompt",
+    "producing_sampler",
+]
+
+SAMPLER_CLASSES = frozenset({"KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced"})
+DETAILS_NODE_ID = "SeedDetails|SeedNumber"
+_OUTPUT_CLASSES = frozenset(
+    {"SaveImage", "PreviewImage", "SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveImageWebsocket", "SaveWEBM"}
+)
+_SEED_INPUTS = ("seed_number", "noise_seed", "seed", "value", "int", "number")
+_NUMBER_INPUTS = ("value", "float", "int", "number")
+_STRING_INPUTS = ("value", "text", "string", "prompt")
+_TEXT_INPUTS = ("text", "text_g", "t5xxl", "clip_l", "prompt")
+_CONDITIONING_INPUTS = ("conditioning", "conditioning_to", "conditioning_1", "cond", "cond1", "positive")
+_LATENT_INPUTS = ("samples", "latent", "latent_image", "samples_to", "samples1", "destination")
+_SAMPLER_NODE_NAMES = {
+    "SamplerEulerAncestral": "euler_ancestral",
+    "SamplerEulerAncestralCFGPP": "euler_ancestral_cfg_pp",
+    "SamplerDPMPP_2S_Ancestral": "dpmpp_2s_ancestral",
+    "SamplerLMS": "lms",
+    "SamplerDPMAdaptative": "dpm_adaptive",
+    "SamplerER_SDE": "er_sde",
+    "SamplerSASolver": "sa_solver",
+    "SamplerDPMPP_SDE": "dpmpp_sde",
+    "SamplerDPMPP_2M_SDE": "dpmpp_2m_sde",
+    "SamplerDPMPP_3M_SDE": "dpmpp_3m_sde",
+}
+_SCHEDULER_NODE_NAMES = {
+    "KarrasScheduler": "karras",
+    "ExponentialScheduler": "exponential",
+    "BetaSamplingScheduler": "beta",
+}
+_IMAGE_CHAIN_INPUTS = ("samples", "images", "image", "pixels", "latent", "latent_image")
+
+
+# -- what one input stands for -------------------------------------------------------------
+
+
+def _prompt_text(graph: PromptGraph, value: Any) -> str | None:
+    """The prompt text a CONDITIONING link was encoded from (through conditioning nodes), or None."""
+
+    def step(index: int, _class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
+        name = next((n for n in _TEXT_INPUTS if n in inputs), None)
+        if name is not None:
+            text, _ = graph.follow(inputs[name], _STRING_INPUTS)
+            return (text if isinstance(text, str) else None), None
+        if "positive" in inputs and "negative" in inputs:  # ControlNetApplyAdvanced: outputs 0 and 1
+            return None, inputs["negative" if index == 1 else "positive"]
+        name = next((n for n in _CONDITIONING_INPUTS if n in inputs), None)
+        return None, inputs.get(name) if name else None
+
+    if not is_link(value):
+        return None
+    return graph.walk(value, step, want="text")
+
+
+def _latent_size(graph: PromptGraph, value: Any) -> tuple[int, int, Any] | None:
+    """``(width, height, batch_size)`` of the first node up a LATENT link's chain that has a size."""
+
+    def step(_index: int, _class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
+        width, _ = graph.follow(inputs.get("width"), _NUMBER_INPUTS)
+        height, _ = graph.follow(inputs.get("height"), _NUMBER_INPUTS)
+        if isinstance(width, int) and isinstance(height, int):
+            batch, _ = graph.follow(inputs.get("batch_size"), _NUMBER_INPUTS)
+            return (width, height, batch), None
+        name = next((n for n in _LATENT_INPUTS if is_link(inputs.get(n))), None)
+        return None, inputs.get(name) if name else None
+
+    return graph.walk(value, step)
+
+
+def _model_name(graph: PromptGraph, value: Any) -> str | None:
+    """The checkpoint, UNet or model file up a MODEL link's chain, or None."""
+
+    def step(_index: int, _class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
+        for name in ("ckpt_name", "unet_name", "model_name"):
+            found, _ = graph.follow(inputs.get(name), _STRING_INPUTS)
+            if isinstance(found, str):
+                return found, None
+        return None, inputs.get("model")
+
+    return graph.walk(value, step)
+
+
+# -- one sampler ---------------------------------------------------------------------------
+
+
+def _put(details: dict[str, Any], name: str, value: Any) -> None:
+    if value is not None and name not in details:
+        details[name] = value
+
+
+def _node_order(node_id: str) -> tuple[int, str]:
+    return (int(node_id) if node_id.isdigit() and len(node_id) < 19 else -1, node_id)
+
+
+def _pick_sampler(graph: PromptGraph, samplers: list[str]) -> str:
+    fed = graph.upstream(samplers)
+    last = [s for s in samplers if s not in fed] or samplers
+    details_nodes = [n for n, (c, _) in graph.nodes.items() if c == DETAILS_NODE_ID]
+    outputs = [n for n, (c, _) in graph.nodes.items() if c in _OUTPUT_CLASSES]
+    to_details = graph.upstream(details_nodes) if details_nodes else set()
+    to_output = graph.upstream(outputs) if outputs else set()
+    return max(last, key=lambda s: (s in to_details, s in to_output, _node_order(s)))
+
+
+def _read_seed(graph: PromptGraph, class_type: str, inputs: dict[str, Any], details: dict[str, Any]) -> None:
+    """``seed``, and with a Seed Source behind it ``mode`` and ``seed_node``."""
+    seed_input = {"KSampler": "seed", "SamplerCustomAdvanced": "noise"}.get(class_type, "noise_seed")
+    seed, seed_node = graph.follow(inputs.get(seed_input), _SEED_INPUTS)  # RandomNoise, Seed Source, primitives
+    if seed_node is not None and graph.nodes[seed_node][0] == NODE_ID:
+        source_inputs = graph.nodes[seed_node][1]
+        mode = source_inputs.get("mode", DEFAULT_MODE)
+        requested = source_inputs.get(REQUESTED_KEY, mode)
+        _put(details, "mode", requested if requested in MODES else None)
+        if mode != "fixed" and seed_node not in graph.tapped:  # not resolved by the prompt hook, not run
+            graph.problems.append(
+                f"prompt: Seed Source {seed_node!r} is in {preview(mode)} mode, not resolved: the seed used is unknown"
+            )
+            seed = None
+    _put(details, "seed", seed)
+    if seed_node is not None and graph.nodes[seed_node][0] == NODE_ID:
+        _put(details, "seed_node", seed_node)  # the Seed Source that made it (the panel's "Use this seed")
+
+
+def _guided_inputs(graph: PromptGraph, inputs: dict[str, Any], details: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """``(positive, negative, model)`` links: the sampler's own, or its guider's (whose ``cfg`` is read)."""
+    guider = graph.target(inputs.get("guider"))
+    if guider is None:
+        return inputs.get("positive"), inputs.get("negative"), inputs.get("model")
+    g_inputs = guider[3]
+    _put(details, "cfg", graph.follow(g_inputs.get("cfg"), _NUMBER_INPUTS)[0])
+    positive = g_inputs.get("positive", g_inputs.get("conditioning", g_inputs.get("cond1")))
+    return positive, g_inputs.get("negative"), g_inputs.get("model")
+
+
+def _sampler_node_name(graph: PromptGraph, value: Any) -> Any:
+    """The sampler name of a SAMPLER link (KSamplerSelect, the Sampler* nodes), or None."""
+    sampler_node = graph.target(value)
+    if sampler_node is None:
+        return None
+    s_class, s_inputs = sampler_node[2], sampler_node[3]
+    name = graph.tapped_value(sampler_node[0], s_class, sampler_node[1], "value")
+    if name is NO_VALUE:
+        name = graph.follow(s_inputs.get("sampler_name"), _STRING_INPUTS)[0]
+    if name is None and s_class in _SAMPLER_NODE_NAMES:
+        name = _SAMPLER_NODE_NAMES[s_class]
+        if s_inputs.get("noise_device") == "gpu":
+            name += "_gpu"
+    return name
+
+
+def _read_sigmas(graph: PromptGraph, value: Any, details: dict[str, Any]) -> None:
+    """``steps``, ``denoise`` and ``scheduler`` of the scheduler node up a SIGMAS link's chain."""
+
+    def sigmas_step(_index: int, s_class: str, s_inputs: dict[str, Any]) -> tuple[Any, Any]:
+        if "steps" in s_inputs:
+            _put(details, "steps", graph.follow(s_inputs.get("steps"), _NUMBER_INPUTS)[0])
+            _put(details, "denoise", graph.follow(s_inputs.get("denoise"), _NUMBER_INPUTS)[0])
+            scheduler = graph.follow(s_inputs.get("scheduler"), _STRING_INPUTS)[0]
+            _put(details, "scheduler", scheduler if scheduler is not None else _SCHEDULER_NODE_NAMES.get(s_class))
+            return True, None
+        return None, s_inputs.get("sigmas")
+
+    if value is not None:
+        tapped = graph.walk(value, sigmas_step, want="sigmas")
+        if isinstance(tapped, dict):  # a Render Speed Preset's sigmas: the steps/scheduler they were built from
+            for key in ("steps", "scheduler", "denoise"):
+                _put(details, key, tapped.get(key))
+
+
+def _read_run_labels(graph: PromptGraph, inputs: dict[str, Any], positive: Any, details: dict[str, Any]) -> None:
+    """``speed`` (a Render Speed Preset feeding the sampler) and ``label`` (a variant up ``positive``)."""
+    for name in ("steps", "cfg", "sampler_name", "scheduler", "denoise", "sampler", "sigmas"):
+        hop = graph.target(inputs.get(name)) if is_link(inputs.get(name)) else None
+        if hop is not None:
+            speed = graph.tapped_value(hop[0], hop[2], hop[1], "speed")
+            if speed is not NO_VALUE:
+                _put(details, "speed", speed)
+                break
+
+    def label_step(_index: int, _class_type: str, c_inputs: dict[str, Any]) -> tuple[Any, Any]:
+        name = next((n for n in _CONDITIONING_INPUTS if n in c_inputs), None)
+        return None, c_inputs.get(name) if name else None
+
+    if is_link(positive):
+        _put(details, "label", graph.walk(positive, label_step, want="label"))
+
+
+def _read_sampler(graph: PromptGraph, node_id: str, details: dict[str, Any]) -> None:
+    """Add what sampler ``node_id`` used to ``details``; a field already there is kept (first found wins)."""
+    class_type, inputs = graph.nodes[node_id]
+    _read_seed(graph, class_type, inputs, details)
+    for name in ("steps", "cfg", "denoise"):
+        _put(details, name, graph.follow(inputs.get(name), _NUMBER_INPUTS)[0])
+    for name, key in (("sampler_name", "sampler"), ("scheduler", "scheduler")):
+        _put(details, key, graph.follow(inputs.get(name), _STRING_INPUTS)[0])
+    positive, negative, model_link = _guided_inputs(graph, inputs, details)
+    _put(details, "positive", _prompt_text(graph, positive))
+    _put(details, "negative", _prompt_text(graph, negative))
+    _put(details, "sampler", _sampler_node_name(graph, inputs.get("sampler")))
+    _read_sigmas(graph, inputs.get("sigmas"), details)
+    size = _latent_size(graph, inputs.get("latent_image"))
+    if size is not None:
+        _put(details, "width", size[0])
+        _put(details, "height", size[1])
+        _put(details, "batch_size", size[2])
+    _put(details, "model", _model_name(graph, model_link))
+    if graph.tap is not None:
+        _read_run_labels(graph, inputs, positive, details)
+
+
+# -- a whole prompt ------------------------------------------------------------------------
+
+
+def producing_sampler(prompt: Mapping[str, Any], images: Any, problems: list[str] | None = None) -> str | None:
+    """The sampler whose output became ``images`` (a link), walking back through decoders and
+    image/latent nodes; None when no sampler is upstream. With two samplers in one graph, each
+    image finds its own."""
+    graph = PromptGraph(dict(prompt), [] if problems is None else problems)
+
+    seen: set[str] = set()
+    value = images
+    for _ in range(MAX_LINK_DEPTH):
+        hop = graph.target(value)
+        if hop is None or hop[0] in seen:
+            return None
+        node_id, _, class_type, inputs = hop
+        if class_type in SAMPLER_CLASSES:
+            return node_id
+        seen.add(node_id)
+        value = next((inputs[n] for n in _IMAGE_CHAIN_INPUTS if is_link(inputs.get(n))), None)
+    return None
+
+
+def details_for_sampler(
+    prompt: Mapping[str, Any], sampler_id: str, tap: Tap | None = None, problems: list[str] | None = None
+) -> dict[str, Any]:
+    """The details one sampler of an API-format ``prompt`` used, with run-time values from ``tap``.
+
+    Like :func:`details_from_comfy_prompt` for a chosen sampler; with a tap, also ``speed`` (from a
+    Render Speed Preset feeding the sampler) and ``label`` (from a Prompt Variant Sweep feeding its
+    positive conditioning). Not validated: the caller adds its own fields first.
+    """
+    graph = PromptGraph(dict(prompt), [] if problems is None else problems, tap)
+    details: dict[str, Any] = {}
+    if sampler_id in graph.nodes:
+        _read_sampler(graph, sampler_id, details)
+    return details
+
+
+def details_from_comfy_prompt(
+    prompt_json_text: str | bytes, problems: list[str] | None = None, *, max_text: int = MAX_DEFAULT_TEXT
+) -> dict[str, Any]:
+    """The details of a ComfyUI ``prompt`` chunk (API-format graph JSON), or {} when it has no sampler.
+
+    Reads KSampler, KSamplerAdvanced, SamplerCustom and SamplerCustomAdvanced (through RandomNoise or Seed
+    Source noise, CFGGuider/BasicGuider, KSamplerSelect or the Sampler* nodes, BasicScheduler/Karras…).
+    Links ``[node_id, output_index]`` are followed: the seed to a literal, Seed Source's ``seed_number``
+    (its ``_requested_mode`` gives ``mode``) or a primitive's ``value``; prompts through conditioning
+    nodes to CLIPTextEncode ``text``; the size up the latent chain to the first node with width/height;
+    the model up ``model`` links to ``ckpt_name``/``unet_name``.
+
+    With several samplers, the one read is the last: no other sampler is fed by it (so a hires-fix second
+    pass beats its first pass); ties go to a sampler feeding Seed Details, then one feeding an image
+    output, then the highest node id. Each link chain stops after ``MAX_LINK_DEPTH`` hops and at a node
+    seen before, so cycles and dangling links just leave fields out (and are noted in ``problems``).
+    Raises ``DetailsError`` only when the text is not a JSON object (or is longer than ``max_text``).
+    """
+    problems = [] if problems is None else problems
+    data = load_json(prompt_json_text, "prompt", max_text)
+    if not isinstance(data, dict):
+        raise DetailsError(f"prompt JSON is {preview(data)}, not an object")
+    graph = PromptGraph(data, problems)
+    samplers = [n for n, (c, _) in graph.nodes.items() if c in SAMPLER_CLASSES]
+    if not samplers:
+        problems.append("prompt: no sampler node (KSampler, SamplerCustom…) found")
+        return {}
+    chosen = _pick_sampler(graph, samplers) if len(samplers) > 1 else samplers[0]
+    if len(samplers) > 1:
+        problems.append(f"prompt: {len(samplers)} samplers; read node {chosen!r} ({graph.nodes[chosen][0]}), the last")
+    details: dict[str, Any] = {}
+    _read_sampler(graph, chosen, details)
+    return validate_details(details, problems)

@@ -1,0 +1,170 @@
+"""ComfyUI's API-format prompt as a graph: links, who feeds an input, bounded walks, run-time taps.
+
+Pure Python (stdlib only). A prompt is ``{node_id: {"class_type": …, "inputs": {…}}}``; an input that is a
+link ``[node_id, output_index]`` (see ``seeds.is_link``) points at the output of another node.
+``PromptGraph`` holds the well-formed nodes (malformed ones are counted in ``problems``) and follows
+links: ``target`` (the node a link points at), ``links_of``/``upstream`` (who feeds a node), ``follow``
+(through pass-through inputs to a literal) and ``walk`` (a chain with a caller's step). Every walk stops
+after ``MAX_LINK_DEPTH`` hops and at a node seen before, so cycles and dangling links end a walk (noted
+in ``problems``) instead of raising or hanging.
+
+A ``Tap`` supplies the run-time value of a node's output (what the pack's nodes recorded when they ran);
+``tapped_value`` asks it and remembers in ``tapped`` which nodes it answered for.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .seeds import is_link
+
+__all__ = ["MAX_LINK_DEPTH", "NO_VALUE", "PromptGraph", "Tap"]
+
+MAX_LINK_DEPTH = 64
+"""Links followed from one input of a ComfyUI graph before giving up."""
+
+NO_VALUE = object()
+"""What a :data:`Tap` returns for an output it does not know."""
+Tap = Callable[[str, str, int, str], Any]
+"""``tap(node_id, class_type, output_index, want)``: a run-time value of a node's output, or NO_VALUE.
+
+``want`` is ``"value"`` (a number or text the output stands for), ``"text"`` (the prompt text a
+CONDITIONING output was encoded from) or ``"label"`` (a speed or variant label). Seed Details
+supplies one built from what the pack's nodes recorded when they ran; prompts read back from a PNG
+have none, and the graph's literal inputs are used.
+"""
+
+
+def _link_id(link: list[Any]) -> str | None:
+    node_id = link[0]
+    if isinstance(node_id, str):
+        return node_id
+    return str(node_id) if isinstance(node_id, int) and not isinstance(node_id, bool) else None
+
+
+class PromptGraph:
+    """An API-format prompt ``{node_id: {"class_type", "inputs"}}`` with bounded link following."""
+
+    def __init__(self, graph: dict[Any, Any], problems: list[str], tap: Tap | None = None) -> None:
+        self.nodes: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.problems = problems
+        self.tap = tap
+        self.tapped: set[str] = set()
+        """Nodes whose run-time output values the tap supplied (see :data:`Tap`)."""
+        malformed = 0
+        for node_id, node in graph.items():
+            inputs = node.get("inputs", {}) if isinstance(node, dict) else None
+            if isinstance(node, dict) and isinstance(node.get("class_type"), str) and isinstance(inputs, dict):
+                self.nodes[str(node_id)] = (node["class_type"], inputs)
+            else:
+                malformed += 1
+        if malformed:
+            problems.append(f"prompt: {malformed} malformed node(s) ignored")
+        self._reported: set[str] = set()
+
+    def _note(self, message: str) -> None:
+        if message not in self._reported and len(self._reported) < 20:
+            self._reported.add(message)
+            self.problems.append(message)
+
+    def target(self, value: Any) -> tuple[str, int, str, dict[str, Any]] | None:
+        """The node a link points at, or None (not a link, or dangling: reported)."""
+        if not is_link(value):
+            return None
+        node_id = _link_id(value)
+        if node_id is None:
+            self._note("prompt: a link has an invalid node id")
+            return None
+        node = self.nodes.get(node_id)
+        if node is None:
+            self._note(f"prompt: a link points at missing node {node_id!r}")
+            return None
+        return node_id, value[1], node[0], node[1]
+
+    def links_of(self, node_id: str) -> list[str]:
+        """The nodes that feed ``node_id`` through its links (one entry per linked input)."""
+        _, inputs = self.nodes[node_id]
+        out = []
+        for value in inputs.values():
+            source = _link_id(value) if is_link(value) else None
+            if source is not None and source in self.nodes:
+                out.append(source)
+        return out
+
+    def upstream(self, starts: list[str]) -> set[str]:
+        """Every node reachable backwards along links from ``starts`` (one BFS, cycles safe)."""
+        seen: set[str] = set()
+        queue = deque(starts)
+        while queue:
+            for source in self.links_of(queue.popleft()):
+                if source not in seen:
+                    seen.add(source)
+                    queue.append(source)
+        return seen
+
+    def follow(self, value: Any, names: tuple[str, ...]) -> tuple[Any, str | None]:
+        """Follow links through the first input of ``names`` each node has; ``(literal, last node id)``."""
+        seen: set[str] = set()
+        last: str | None = None
+        for _ in range(MAX_LINK_DEPTH):
+            if not is_link(value):
+                return value, last
+            hop = self.target(value)
+            if hop is None:
+                return None, last
+            node_id, index, class_type, inputs = hop
+            if node_id in seen:
+                self._note(f"prompt: links loop through node {node_id!r}")
+                return None, last
+            seen.add(node_id)
+            last = node_id
+            tapped = self.tapped_value(node_id, class_type, index, "value")
+            if tapped is not NO_VALUE:
+                return tapped, node_id
+            name = next((n for n in names if n in inputs), None)
+            if name is None:
+                return None, last
+            value = inputs[name]
+        self._note(f"prompt: more than {MAX_LINK_DEPTH} links in a row; gave up")
+        return None, last
+
+    def tapped_value(self, node_id: str, class_type: str, index: int, want: str) -> Any:
+        """The tap's run-time ``want`` of output ``index`` of ``node_id``, or NO_VALUE (no tap, or unknown).
+
+        A node the tap answers for is added to ``tapped``.
+        """
+        if self.tap is None:
+            return NO_VALUE
+        value = self.tap(node_id, class_type, index, want)
+        if value is not NO_VALUE:
+            self.tapped.add(node_id)
+        return value
+
+    def walk(
+        self, value: Any, step: Callable[[int, str, dict[str, Any]], tuple[Any, Any]], want: str | None = None
+    ) -> Any:
+        """Follow a link chain: ``step(output_index, class_type, inputs)`` gives ``(result, next_value)``.
+
+        With ``want``, a node whose run-time value the tap knows ends the chain with that value.
+        """
+        seen: set[str] = set()
+        for _ in range(MAX_LINK_DEPTH):
+            hop = self.target(value)
+            if hop is None:
+                return None
+            node_id, index, class_type, inputs = hop
+            if node_id in seen:
+                self._note(f"prompt: links loop through node {node_id!r}")
+                return None
+            seen.add(node_id)
+            if want is not None:
+                tapped = self.tapped_value(node_id, class_type, index, want)
+                if tapped is not NO_VALUE:
+                    return tapped
+            result, value = step(index, class_type, inputs)
+            if result is not None:
+                return result
+        self._note(f"prompt: more than {MAX_LINK_DEPTH} links in a row; gave up")
+        return None

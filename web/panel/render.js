@@ -288,8 +288,11 @@ export function mountPanel(container, ctx) {
       // Where the view is, to come back to it when the tab is opened again.
       const top = vlist.top;
       const i = n ? vlist.index.indexAt(Math.max(0, top - vlist.padTop)) : 0;
-      ctx.state.anchor = n && top > 0 ? { key: shown[i].key, offset: top - vlist.padTop - vlist.index.prefix(i) } : null;
-      if (!tabStop || !tabStop.isConnected) setTabStop(vlist.cardAt(Math.min(i + (top > 0 ? 1 : 0), last)) ?? vlist.cardAt(first));
+      const offset = top - vlist.padTop - vlist.index.prefix(i);
+      ctx.state.anchor = n && top > 0 ? { key: shown[i].key, offset } : null;
+      if (!tabStop || !tabStop.isConnected) {
+        setTabStop(vlist.cardAt(Math.min(i + (top > 0 ? 1 : 0), last)) ?? vlist.cardAt(first));
+      }
       if (n - 1 - last < NEAR_END && ctx.more?.()) ctx.onNearEnd?.();
     },
   });

@@ -24,7 +24,9 @@ from seed_number.nodes.core.png_text import MAX_CHUNKS
 from tests.conftest import hostile_pngs
 
 SEED = 1234
-TIME_LIMIT_S = 1.0
+TIME_LIMIT_S = 3.0
+"""A generous bound (a 10 MB hostile file reads in ~0.3 s here; busy 2-core CI runs slower): the
+benchmark, not this test, carries the real figure."""
 MEMORY_LIMIT = 64 * 1024 * 1024
 
 

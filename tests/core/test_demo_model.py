@@ -77,13 +77,16 @@ def test_constructed_latents_keep_layout_apart_from_colour() -> None:
     g = torch.Generator().manual_seed(11)
     batch, kind = data.sample_pairs(g, 32)
     _, masks = data.render(batch)
-    z = train.construct_latents(batch, masks, train.coverage_stats(512))
+    z = train.construct_latents(batch, masks, train.latent_stats(512))
     assert z.shape == (64, 4, 8, 8)
     colour_pairs = kind != data.PAIR_SHAPE
     assert torch.equal(z[:32][colour_pairs, 0], z[32:][colour_pairs, 0])  # colour edits: same layout channel
-    flat = z[:, 1:].flatten(2)
-    assert bool((flat.max(2).values == flat.min(2).values).all())  # channels 1-3: spatially constant
-    assert abs(float(z[:, 0].mean())) < 0.3 and 0.6 < float(z[:, 0].std()) < 1.4
+    for i in range(64):  # channels 1-3: two colours, the shape's exactly where the shape touches a cell
+        colours = z[i, 1:].flatten(1).T.unique(dim=0)
+        assert len(colours) == 2
+        touched = z[i, 1:] != z[i, 1:, 0, 0].view(3, 1, 1)  # the shape never touches the corner cell
+        assert torch.equal(touched.any(0), masks[i, 0].view(8, 8, 8, 8).permute(0, 2, 1, 3).mean((2, 3)) > 0.05)
+    assert bool((z.mean((0, 2, 3)).abs() < 0.3).all()) and bool(((z.std((0, 2, 3)) - 1).abs() < 0.3).all())
 
 
 def test_shape_classifier_on_drawn_shapes() -> None:

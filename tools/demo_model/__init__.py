@@ -22,24 +22,24 @@ How a one-word edit keeps the composition
 -----------------------------------------
 A probe found that with an ordinary autoencoder a shape-colour edit moved the shape as far as a new seed:
 each latent channel mixed "where" with "which colour", so the position the denoiser read out of the
-initial noise depended on the colours in the prompt. Here the latent space separates the two by
-construction (``train.construct_latents``); the autoencoder does not choose it:
+initial noise depended on the colours in the prompt. Here the latent space is constructed, not left to
+the autoencoder (``train.construct_latents``), so that one channel is layout and nothing else:
 
-* channel 0 is the shape's **coverage mask**: the 8x8 average of the anti-aliased mask, standardised
-  over the data set. It is the only channel with any layout in it, and it holds no colour;
-* channels 1, 2 and 3 are **spatially constant codes** of the shape word, the background colour and
-  the shape colour (evenly spaced levels with unit variance). They hold no layout.
+* channel 0 is the shape's **coverage mask**: the 8x8 average of the anti-aliased mask. It holds no
+  colour, so a colour edit leaves it exactly as it is;
+* channels 1-3 are the **colours**: the RGB of the shape colour in the cells the shape touches, of the
+  background colour elsewhere (a blocky label map; the decoder takes the outline from channel 0).
 
-The TAESD decoder learns to draw an image from such a latent, the TAESD encoder to produce it, and the
-UNet to generate it. Where the shape goes is therefore decided by the initial noise of channel 0, and
-the denoiser's channel-0 posterior does not depend on the colour words (no other channel carries
-position). To hold it to that, the UNet is trained on pairs that share layout, noise and timestep and
-differ in one word, with a penalty on the difference of the two channel-0 predictions when the edit
-is a colour. A shape edit changes the mask's outline, not where the noise puts it.
+Each channel is standardised over the data set. The TAESD decoder learns to draw an image from such a
+latent, the TAESD encoder to produce it, and the UNet to generate it. The UNet is trained on pairs that
+share layout, noise and timestep and differ in one word, with a penalty (weight 3) on the difference of
+the two channel-0 predictions when the edit is a colour: the layout the denoiser reads out of the
+initial noise must not depend on the colour words, and the colour channels learn to follow channel 0.
+A shape edit changes the mask's outline, not where the noise puts it.
 
-The latents are N(0, 1)-like per channel by construction (standardised), so the sampler works on
-them as they are: ``vae_scale = 0.18215`` (ComfyUI's SD15 latent format multiplies the VAE latent by
-0.18215 and TAESD divides by ``vae_scale``, so the sampler's latent is the decoder's input itself).
+The latents are N(0, 1)-like per channel by construction, so the sampler works on them as they are:
+``vae_scale = 0.18215`` (ComfyUI's SD15 latent format multiplies the VAE latent by 0.18215 and TAESD
+divides by ``vae_scale``, so the sampler's latent is the decoder's input itself).
 
 Training runs on CPU in fp32 unless the CPU has bf16 instructions (AVX-512 BF16 or AMX): on an
 AVX2-only CPU, bf16 autocast was measured ~50x slower than fp32, not 2x faster.

@@ -26,7 +26,7 @@ COLOURS: dict[str, tuple[float, float, float]] = {
 }
 COLOUR_NAMES = tuple(COLOURS)
 SHAPES = ("circle", "square", "triangle")
-_PALETTE = torch.tensor([COLOURS[c] for c in COLOUR_NAMES])
+PALETTE = torch.tensor([COLOURS[c] for c in COLOUR_NAMES])
 
 #: Half-size of a shape in pixels (circle radius; the square and triangle have the circle's area or so).
 MIN_RADIUS, MAX_RADIUS = 7.0, 14.0
@@ -145,8 +145,8 @@ def render_masks(layout: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
 def render(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
     """Images ``[n, 3, 64, 64]`` in [0, 1] and their masks ``[n, 1, 64, 64]``."""
     mask = render_masks(batch.layout, batch.shape)
-    fg = _PALETTE[batch.fg].view(-1, 3, 1, 1)
-    bg = _PALETTE[batch.bg].view(-1, 3, 1, 1)
+    fg = PALETTE[batch.fg].view(-1, 3, 1, 1)
+    bg = PALETTE[batch.bg].view(-1, 3, 1, 1)
     return bg * (1 - mask) + fg * mask, mask
 
 
@@ -167,7 +167,7 @@ class Analysis:
 
 def nearest_colour(rgb: torch.Tensor) -> str:
     """The palette colour nearest to ``rgb`` (3 values in [0, 1])."""
-    return COLOUR_NAMES[int(((_PALETTE - rgb.view(1, 3)) ** 2).sum(1).argmin())]
+    return COLOUR_NAMES[int(((PALETTE - rgb.view(1, 3)) ** 2).sum(1).argmin())]
 
 
 #: A pixel belongs to the shape when it is at least this far (RGB distance) from the background colour.

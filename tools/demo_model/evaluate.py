@@ -44,6 +44,10 @@ class Sampler:
     def image(self, text: str, seed: int, steps: int = 20, cfg: float = 6.0, negative: str = "",
               sampler: str = "euler", scheduler: str = "normal", size: int = 64) -> torch.Tensor:  # fmt: skip
         """The decoded image ``[H, W, 3]`` in [0, 1], as KSampler + VAEDecode would give it."""
+        with torch.inference_mode():  # as ComfyUI runs nodes
+            return self._image(text, seed, steps, cfg, negative, sampler, scheduler, size)
+
+    def _image(self, text, seed, steps, cfg, negative, sampler, scheduler, size) -> torch.Tensor:
         latent = torch.zeros(1, 4, size // 8, size // 8)  # EmptyLatentImage
         latent = self._sample.fix_empty_latent_channels(self.model, latent)
         noise = self._sample.prepare_noise(latent, seed)

@@ -11,13 +11,13 @@ uninterrupted one would have seen.
 Phases:
 
 1. ``decoder``: ComfyUI's TAESD decoder learns to draw an image from its *constructed* latent (see
-   :func:`construct_latents`): channel 0 the standardised 8x8 coverage of the shape mask, channel 1 the
-   shape word, channels 2 and 3 the background and shape colours, the last three spatially constant.
+   :func:`construct_latents`): channel 0 the 8x8 coverage of the shape mask, channels 1-3 the RGB of
+   the shape colour in the cells the shape touches and of the background colour elsewhere.
    Mostly 32x32 crops (4x cheaper), full images at the end; small noise on the latents so the decoder
    tolerates a sampler's imperfect latents.
 2. ``unet``: the SD1.5 UNet learns eps-prediction on SD1's schedule, conditioned on the precomputed
    CLIPTextEncode embeddings, 10 % empty-prompt dropout. Batches are pairs that share layout, noise and
-   timestep and differ in one word; within colour pairs, the channel-0 predictions must agree.
+   timestep and differ in one word; within colour pairs, the channel-0 (layout) predictions must agree.
 3. ``encoder``: ComfyUI's TAESD encoder learns to map images to the constructed latents (for img2img;
    txt2img needs only the decoder).
 """
@@ -51,17 +51,17 @@ CLIP_DIR = "clip"
 DEFAULTS = {
     "seed": 18,
     "clip_seed": demo_checkpoint.DEFAULT_SEED,
-    "decoder_steps": 800,
+    "decoder_steps": 600,
     "decoder_batch": 16,
     "decoder_full_from": 0.8,  # fraction of decoder steps after which full 64x64 images are used
-    "decoder_lr": 2e-3,
+    "decoder_lr": 1e-3,
     "unet_steps": 4000,
     "unet_pairs": 16,
     "unet_lr": 3e-4,
     "unet_warmup": 50,
     "ema": 0.995,
     "cfg_dropout": 0.1,
-    "pair_weight": 1.0,
+    "pair_weight": 3.0,
     "encoder_steps": 200,
     "encoder_batch": 8,
     "encoder_lr": 5e-4,
@@ -71,30 +71,35 @@ PHASES = ("decoder", "unet", "encoder")
 CONFIG_FILE = "config.json"
 PHASE_FILES = {phase: f"{phase}.pt" for phase in PHASES}
 
-#: The colour and shape codes of latent channels 1-3: evenly spaced levels with unit variance.
-_COLOUR_LEVELS = torch.linspace(-1.53, 1.53, len(data.COLOUR_NAMES))
-_SHAPE_LEVELS = torch.tensor([-1.22, 0.0, 1.22])
 LATENT_CELL = 8
+#: A latent cell the shape touches (coverage above this) carries the shape colour, else the background's.
+TOUCH = 0.05
 
 
-# --- latents ----------------------------------------------------------------------------------------
+def _raw_latents(batch: data.Batch, mask: torch.Tensor) -> torch.Tensor:
+    cov = nnf.avg_pool2d(mask, LATENT_CELL)
+    fg = data.PALETTE[batch.fg].view(-1, 3, 1, 1)
+    bg = data.PALETTE[batch.bg].view(-1, 3, 1, 1)
+    return torch.cat([cov, torch.where(cov > TOUCH, fg, bg)], dim=1)
 
 
-def coverage_stats(n: int = 8192) -> tuple[float, float]:
-    """Mean and standard deviation of the 8x8 mask coverage over the data set (fixed sample)."""
+def latent_stats(n: int = 8192) -> dict[str, list[float]]:
+    """Per-channel mean and standard deviation of the raw latents over the data set (fixed sample)."""
     g = torch.Generator().manual_seed(0)
     labels = data.sample_labels(g, n)
-    cov = nnf.avg_pool2d(data.render_masks(labels.layout, labels.shape), LATENT_CELL)
-    return float(cov.mean()), float(cov.std())
+    raw = _raw_latents(labels, data.render_masks(labels.layout, labels.shape))
+    return {"mean": raw.mean((0, 2, 3)).tolist(), "std": raw.std((0, 2, 3)).tolist()}
 
 
-def construct_latents(batch: data.Batch, mask: torch.Tensor, stats: tuple[float, float]) -> torch.Tensor:
-    """The latent ``[n, 4, 8, 8]`` that the decoder learns to draw and the UNet learns to generate."""
-    n = mask.shape[0]
-    cov = (nnf.avg_pool2d(mask, LATENT_CELL) - stats[0]) / stats[1]
-    side = cov.shape[-1]
-    const = torch.stack([_SHAPE_LEVELS[batch.shape], _COLOUR_LEVELS[batch.bg], _COLOUR_LEVELS[batch.fg]], dim=1)
-    return torch.cat([cov, const.view(n, 3, 1, 1).expand(n, 3, side, side)], dim=1)
+def construct_latents(batch: data.Batch, mask: torch.Tensor, stats: dict[str, list[float]]) -> torch.Tensor:
+    """The latent ``[n, 4, 8, 8]`` that the decoder learns to draw and the UNet learns to generate.
+
+    Channel 0: the 8x8 coverage of the shape mask; channels 1-3: the RGB of the shape colour in the cells
+    the shape touches, of the background colour elsewhere. Each channel standardised with ``stats``.
+    """
+    mean = torch.tensor(stats["mean"]).view(1, 4, 1, 1)
+    std = torch.tensor(stats["std"]).view(1, 4, 1, 1)
+    return (_raw_latents(batch, mask) - mean) / std
 
 
 # --- models -----------------------------------------------------------------------------------------
@@ -245,11 +250,11 @@ class Trainer:
                 log(f"resuming: keeping the stored settings, ignoring {ignored}")
             log(f"resuming in {train_dir}")
         else:
-            self.config = {**DEFAULTS, **overrides, "stats": list(coverage_stats())}
+            self.config = {**DEFAULTS, **overrides, "stats": latent_stats()}
             log(f"new training in {train_dir}: {json.dumps(self.config)}")
         train_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write_text(config_path, json.dumps(self.config, indent=2, sort_keys=True) + "\n")
-        self.stats = tuple(self.config["stats"])
+        self.stats = self.config["stats"]
         self.start = time.time()
         self.last_save = time.time()
         self.state: dict = {}

@@ -77,8 +77,15 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def evaluate(sampler: Sampler, n_prompts: int = 12, n_seeds: int = 8, steps: int = 20, cfg: float = 6.0,
-             sheet: pathlib.Path | None = None) -> dict[str, float]:  # fmt: skip
+def evaluate(
+    sampler: Sampler,
+    n_prompts: int = 12,
+    n_seeds: int = 8,
+    steps: int = 20,
+    cfg: float = 6.0,
+    sheet: pathlib.Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, float]:
     """Run the measurement; returns the figures (fractions and pixel distances)."""
     hits = {"background": [], "shape_colour": [], "shape": []}
     colour_edit, shape_edit, other_seed = [], [], []
@@ -101,6 +108,8 @@ def evaluate(sampler: Sampler, n_prompts: int = 12, n_seeds: int = 8, steps: int
                 d = data.centroid_distance(results[0], other)
                 if d is not None:
                     edits.append(d)
+        if log is not None:
+            log(f"  {data.prompt(fg, shape, bg)}: {n_seeds} seeds x 3 variants done")
         for i in range(n_seeds):
             d = data.centroid_distance(base[i], base[(i + 1) % n_seeds])
             if d is not None:
@@ -153,7 +162,7 @@ def _run(checkpoint: pathlib.Path, args: argparse.Namespace, log: Callable[[str]
     start = time.time()
     sampler = Sampler(checkpoint)
     log(f"loaded {checkpoint} as {sampler.model_type}")
-    figures = evaluate(sampler, args.prompts, args.seeds, args.steps, args.cfg, args.sheet)
+    figures = evaluate(sampler, args.prompts, args.seeds, args.steps, args.cfg, args.sheet, log)
     log(f"{args.prompts} prompts x {args.seeds} seeds x 3 variants, {args.steps} steps euler/normal, "
         f"cfg {args.cfg}, 64x64, {time.time() - start:.0f} s")  # fmt: skip
     for key, value in figures.items():

@@ -242,17 +242,25 @@ class Trainer:
         self.log = log
         self.precision = pick_precision(precision)
         config_path = train_dir / CONFIG_FILE
-        if config_path.exists():
-            stored = json.loads(config_path.read_text())
-            self.config = {**stored, **{k: v for k, v in overrides.items() if k.endswith("_steps")}}
-            ignored = {k: v for k, v in overrides.items() if not k.endswith("_steps") and stored.get(k) != v}
-            if ignored:
-                log(f"resuming: keeping the stored settings, ignoring {ignored}")
-            log(f"resuming in {train_dir}")
-        else:
-            self.config = {**DEFAULTS, **overrides, "stats": latent_stats()}
-            log(f"new training in {train_dir}: {json.dumps(self.config)}")
         train_dir.mkdir(parents=True, exist_ok=True)
+        if not config_path.exists():  # create it once, even when two phase processes start together
+            fresh = {**DEFAULTS, **overrides, "stats": latent_stats()}
+            tmp = config_path.with_name(f".{CONFIG_FILE}.{os.getpid()}.tmp")
+            _atomic_write_text(tmp, json.dumps(fresh, indent=2, sort_keys=True) + "\n")
+            try:
+                os.link(tmp, config_path)  # fails if another process created it first
+                log(f"new training in {train_dir}: {json.dumps(fresh)}")
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        else:
+            log(f"resuming in {train_dir}")
+        stored = json.loads(config_path.read_text())
+        self.config = {**stored, **{k: v for k, v in overrides.items() if k.endswith("_steps")}}
+        ignored = {k: v for k, v in overrides.items() if not k.endswith("_steps") and stored.get(k) != v}
+        if ignored:
+            log(f"keeping the stored settings of {train_dir}, ignoring {ignored}")
         _atomic_write_text(config_path, json.dumps(self.config, indent=2, sort_keys=True) + "\n")
         self.stats = self.config["stats"]
         self.start = time.time()

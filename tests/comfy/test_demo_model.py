@@ -19,7 +19,7 @@ pytestmark = [
 ]
 
 PROMPTS = [("red", "circle", "blue"), ("yellow", "square", "black"), ("white", "triangle", "green"),
-           ("blue", "circle", "orange"), ("purple", "square", "white"), ("black", "triangle", "yellow")]  # fmt: skip
+           ("purple", "square", "orange")]  # fmt: skip
 SEED = 3
 
 
@@ -39,7 +39,7 @@ def test_the_built_checkpoint_loads_as_sd15(sampler) -> None:
 def test_a_generation_has_the_background_the_prompt_asks_for(sampler) -> None:
     backgrounds = []
     for fg, shape, bg in PROMPTS:
-        image = sampler.image(data.prompt(fg, shape, bg), SEED, steps=12, cfg=6.0)
+        image = sampler.image(data.prompt(fg, shape, bg), SEED, steps=10, cfg=6.0)
         assert image.shape == (64, 64, 3)
         backgrounds.append((data.analyse(image).background, bg))
     right = sum(got == want for got, want in backgrounds)

@@ -375,6 +375,25 @@ def _fsync_directory(directory: pathlib.Path) -> None:
         os.close(fd)
 
 
+def write_atomically(target: pathlib.Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file and a rename: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = pathlib.Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_directory(target.parent)
+
+
 def write_checkpoint(path: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> pathlib.Path:
     """Write the demo checkpoint for ``seed`` to ``path`` atomically and return the path.
 
@@ -391,21 +410,7 @@ def write_checkpoint(path: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> 
     """
     target = pathlib.Path(path)
     data = _safetensors_save(build_state_dict(seed), metadata=_metadata(seed))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = pathlib.Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_directory(target.parent)
+    write_atomically(target, data)
     os.chmod(target, _FILE_MODE)
     logger.debug("wrote demo checkpoint %s (seed %d, %d bytes)", target, seed, len(data))
     return target

@@ -12,12 +12,9 @@ that would silently make noise: any mismatch is an error naming the command that
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import pathlib
-import tempfile
 
 import torch
 from safetensors import safe_open
@@ -48,7 +45,6 @@ METADATA_KEY = "seed_number_trained_demo"
 _SCALE_SUFFIX = ".fp8_scale"
 _FP8 = torch.float8_e4m3fn
 _FP8_MAX = 448.0
-_FILE_MODE = 0o644
 
 
 def _sha256(path: pathlib.Path) -> str:
@@ -57,23 +53,6 @@ def _sha256(path: pathlib.Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _atomic_write(path: pathlib.Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = pathlib.Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 # --- export -----------------------------------------------------------------------------------------
@@ -133,7 +112,7 @@ def export(train_dir: pathlib.Path = TRAIN_DIR, out_dir: pathlib.Path = WEIGHTS_
     entries = {}
     for name, tensors in files.items():
         target = out_dir / name
-        _atomic_write(target, safetensors_save(tensors, metadata={METADATA_KEY: str(FORMAT)}))
+        demo_checkpoint.write_atomically(target, safetensors_save(tensors, metadata={METADATA_KEY: str(FORMAT)}))
         entries[name] = {"sha256": _sha256(target), "bytes": target.stat().st_size}
         written.append(target)
     steps = {phase: (st or {}).get("step", 0) for phase, st in phases.items()}
@@ -157,7 +136,7 @@ def export(train_dir: pathlib.Path = TRAIN_DIR, out_dir: pathlib.Path = WEIGHTS_
         "files": entries,
     }
     manifest_path = out_dir / MANIFEST
-    _atomic_write(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    demo_checkpoint.write_atomically(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     written.append(manifest_path)
     return written
 
@@ -249,7 +228,7 @@ def build(weights: pathlib.Path = WEIGHTS_DIR, out: pathlib.Path | None = None, 
             if tensor.shape != state[key].shape:
                 raise DemoModelError(f"{weights / name}: {key} has shape {tuple(tensor.shape)}: {_REBUILD}")
             state[key] = tensor.contiguous()
-    _atomic_write(target, safetensors_save(state, metadata=metadata))
+    demo_checkpoint.write_atomically(target, safetensors_save(state, metadata=metadata))
     return target
 
 

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
+import torch
 
-np = pytest.importorskip("numpy")
-torch = pytest.importorskip("torch")
-
-from seed_number.nodes.core.a1111_noise import (  # noqa: E402
+from seed_number.nodes.core.a1111_noise import (
     PARALLEL_THRESHOLD,
     a1111_noise,
     cpu_randn,
@@ -26,7 +25,7 @@ from seed_number.nodes.core.a1111_noise import (  # noqa: E402
     paste_centred,
     slerp,
 )
-from seed_number.nodes.core.philox import nv_randn  # noqa: E402
+from seed_number.nodes.core.philox import nv_randn
 
 SEEDS = [0, 1234, 2**32 - 1, 2**32 + 1234, 2**53 - 1]
 SHAPES = [(4, 8, 8), (4, 8, 12), (16, 8, 8), (16, 8, 12)]  # 64×64 and 96 wide × 64 high, 4 and 16 channels

@@ -13,12 +13,11 @@ import functools
 import math
 import struct
 
+import numpy as np
 import pytest
+import torch
 
-np = pytest.importorskip("numpy")
-torch = pytest.importorskip("torch")
-
-from seed_number.nodes.core.philox import (  # noqa: E402
+from seed_number.nodes.core.philox import (
     TWO_POW32_INV,
     TWO_POW32_INV_2PI,
     nv_randn,

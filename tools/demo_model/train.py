@@ -234,6 +234,15 @@ def pick_precision(requested: str) -> str:
     return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
 
 
+def _resumed(module: torch.nn.Module, opt: torch.optim.Optimizer, state: dict) -> torch.optim.Optimizer:
+    """``opt`` for ``module``, both restored from a phase's saved ``state`` when it has them."""
+    if "model" in state:
+        module.load_state_dict(state["model"])
+    if "opt" in state:
+        opt.load_state_dict(state["opt"])
+    return opt
+
+
 class Trainer:
     """Runs the phases; each has its own state file, so phases may also run in separate processes."""
 
@@ -314,11 +323,7 @@ class Trainer:
         cfg = self.config
         st = self.load("decoder")
         dec = make_taesd(cfg["seed"]).taesd_decoder
-        if "model" in st:
-            dec.load_state_dict(st["model"])
-        opt = torch.optim.Adam(dec.parameters(), lr=cfg["decoder_lr"])
-        if "opt" in st:
-            opt.load_state_dict(st["opt"])
+        opt = _resumed(dec, torch.optim.Adam(dec.parameters(), lr=cfg["decoder_lr"]), st)
         total = cfg["decoder_steps"]
         t0, s0 = time.time(), st["step"]
         while st["step"] < total:
@@ -409,11 +414,7 @@ class Trainer:
         cfg = self.config
         st = self.load("encoder")
         enc = make_taesd(cfg["seed"]).taesd_encoder
-        if "model" in st:
-            enc.load_state_dict(st["model"])
-        opt = torch.optim.Adam(enc.parameters(), lr=cfg["encoder_lr"])
-        if "opt" in st:
-            opt.load_state_dict(st["opt"])
+        opt = _resumed(enc, torch.optim.Adam(enc.parameters(), lr=cfg["encoder_lr"]), st)
         total = cfg["encoder_steps"]
         t0, s0 = time.time(), st["step"]
         while st["step"] < total:

@@ -1,11 +1,15 @@
 """Contact sheets: images in a labeled grid, like the seed document's cards (numpy + Pillow only).
 
 Captions are drawn with Pillow's built-in scalable font (no font file needed), sized from the
-cell width so they stay readable from 64 px thumbnails to 2048 px renders.
+cell width so they stay readable from 64 px thumbnails to 2048 px renders. A caption is never cut
+to fit: when "Seed 406220 · Turbo" is wider than the cell, the seed goes on the first line and the
+label on the next, a label wider than the cell wraps (at most ``MAX_CAPTION_LINES`` lines in all),
+and the font shrinks (to ``MIN_FONT_PX``) so that a seed fits on its line.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -17,6 +21,14 @@ MAX_SHEET_PIXELS = 64_000_000
 BACKGROUND = (24, 24, 27)
 TEXT = (240, 240, 240)
 GAP_FRACTION = 0.02
+#: Joins the seed and the label in a caption; a caption too wide for its cell breaks here first.
+SEPARATOR = " · "
+#: A caption never takes more lines than this (the seed, then the label wrapped); the rest ends in "…".
+MAX_CAPTION_LINES = 4
+#: Captions get smaller than the cell width suggests, down to this, so that the seed stays on one line.
+MIN_FONT_PX = 8
+#: Space kept free at each side of a caption line, in pixels.
+CAPTION_PAD = 2
 
 
 def caption(seed: int | None, label: str | None) -> str:
@@ -26,7 +38,7 @@ def caption(seed: int | None, label: str | None) -> str:
         parts.append(f"Seed {seed}")
     if label:
         parts.append(" ".join(str(label).split()))
-    return " · ".join(parts)
+    return SEPARATOR.join(parts)
 
 
 def per_cell(values: Sequence, cells: int, groups: Sequence[int]) -> list:
@@ -54,6 +66,7 @@ def grid_shape(cells: int, columns: int = 0) -> tuple[int, int]:
     return cols, math.ceil(cells / cols)
 
 
+@functools.lru_cache(maxsize=64)
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     try:
         return ImageFont.load_default(size=size)
@@ -81,6 +94,72 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width:
     return text[:lo] + "…"
 
 
+def _longest_fitting(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> int:
+    """How many leading characters of ``text`` fit ``width`` px (at least 1, so wrapping always advances)."""
+    text = text[: max(width, 1) + 1]  # no visible glyph is narrower than a pixel
+    lo, hi = 1, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if draw.textlength(text[:mid], font=font) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int, max_lines: int) -> list[str]:
+    """``text`` broken into at most ``max_lines`` lines of ``width`` px: at spaces, inside a word only
+    when the word alone is wider; what does not fit in ``max_lines`` ends the last line with "…".
+
+    Bounded for any length: each line measures at most ``width + 1`` characters, by bisection.
+    """
+    lines: list[str] = []
+    rest = text.strip()
+    while rest and len(lines) < max_lines - 1:
+        if len(rest) <= width and draw.textlength(rest, font=font) <= width:
+            break
+        n = _longest_fitting(draw, rest, font, width)
+        cut = rest.rfind(" ", 1, n + 1)  # a space right after the fitting part is a break too
+        line, rest = (rest[:cut], rest[cut + 1 :]) if cut > 0 else (rest[:n], rest[n:])
+        lines.append(line.rstrip())
+        rest = rest.lstrip()
+    if rest:
+        lines.append(_fit(draw, rest, font, width))
+    return lines
+
+
+def caption_lines(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> list[str]:
+    """The lines of one caption in a cell ``width`` px wide.
+
+    One line when the whole caption fits. Otherwise the seed part (before the first " · ") on the
+    first line(s) and the label on the next, the label wrapped when it is wider than the cell; at most
+    ``MAX_CAPTION_LINES`` in all.
+    """
+    if not text:
+        return []
+    if len(text) <= width and draw.textlength(text, font=font) <= width:
+        return [text]
+    head, sep, tail = text.partition(SEPARATOR)
+    if not sep:
+        return wrap(draw, text, font, width, MAX_CAPTION_LINES)
+    lines = wrap(draw, head, font, width, MAX_CAPTION_LINES - 1)
+    return lines + wrap(draw, tail, font, width, MAX_CAPTION_LINES - len(lines))
+
+
+def caption_font_px(draw: ImageDraw.ImageDraw, captions: Sequence[str], cell_w: int) -> int:
+    """The sheet's caption size: from the cell width, smaller (down to ``MIN_FONT_PX``) until every
+    seed part ("Seed 406220", before the first " · ") fits on one line."""
+    size = max(11, min(48, cell_w // 14))
+    heads = [text.partition(SEPARATOR)[0][:64] for text in captions if SEPARATOR in text]
+    if not heads:
+        return size
+    width = cell_w - 2 * CAPTION_PAD
+    widest = max(heads, key=lambda head: draw.textlength(head, font=_font(size)))
+    while size > MIN_FONT_PX and draw.textlength(widest, font=_font(size)) > width:
+        size -= 1
+    return size
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """A float image in 0…1 (H, W, C) as 8-bit RGB, the way ComfyUI saves images."""
     arr = np.clip(255.0 * np.asarray(image, dtype=np.float32), 0, 255).astype(np.uint8)
@@ -103,8 +182,13 @@ def render(images: Sequence[np.ndarray], captions: Sequence[str], columns: int =
     cols, rows = grid_shape(count, columns)
     cell_w = max(int(im.shape[1]) for im in images)
     cell_h = max(int(im.shape[0]) for im in images)
-    font_px = max(11, min(48, cell_w // 14))
-    caption_h = int(font_px * 1.6) if any(captions) else 0
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    font_px = caption_font_px(measure, captions, cell_w)
+    font = _font(font_px)
+    lines = [caption_lines(measure, text, font, cell_w - 2 * CAPTION_PAD) for text in captions]
+    line_h = int(font_px * 1.25)
+    n_lines = max((len(text_lines) for text_lines in lines), default=0)
+    caption_h = n_lines * line_h + int(font_px * 0.35) if n_lines else 0
     gap = max(2, int(cell_w * GAP_FRACTION))
     width = cols * cell_w + (cols + 1) * gap
     height = rows * (cell_h + caption_h) + (rows + 1) * gap
@@ -112,15 +196,13 @@ def render(images: Sequence[np.ndarray], captions: Sequence[str], columns: int =
         raise ValueError(f"a {width}x{height} contact sheet is too large (max {MAX_SHEET_PIXELS:,} pixels)")
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    font = _font(font_px)
-    for i, (image, text) in enumerate(zip(images, captions, strict=True)):
+    for i, (image, text_lines) in enumerate(zip(images, lines, strict=True)):
         col, row = i % cols, i // cols
         x = gap + col * (cell_w + gap)
         y = gap + row * (cell_h + caption_h + gap)
         h, w = image.shape[:2]
         sheet.paste(Image.fromarray(image), (x + (cell_w - w) // 2, y + (cell_h - h) // 2))
-        if text:
-            fitted = _fit(draw, text, font, cell_w - 4)
-            tw = draw.textlength(fitted, font=font)
-            draw.text((x + (cell_w - tw) / 2, y + cell_h + caption_h * 0.15), fitted, fill=TEXT, font=font)
+        for k, line in enumerate(text_lines):
+            tw = draw.textlength(line, font=font)
+            draw.text((x + (cell_w - tw) / 2, y + cell_h + font_px * 0.2 + k * line_h), line, fill=TEXT, font=font)
     return np.asarray(sheet)

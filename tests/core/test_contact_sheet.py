@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seed_number.nodes.core import contact_sheet
 from seed_number.nodes.core.contact_sheet import BACKGROUND, caption, grid_shape, per_cell, render, to_uint8
 from seed_number.nodes.core.paths import check_prefix
 
@@ -76,3 +77,70 @@ def test_help_page_files_are_windows_safe_names_of_known_nodes() -> None:
     assert help_page_file("SeedDetails|SeedNumber.md", ids) == "SeedDetails.md"
     for bad in ("Other|SeedNumber.md", "SeedSource|SeedNumber", "../SeedSource|SeedNumber.md", "SeedSource.md"):
         assert help_page_file(bad, ids) is None
+
+
+# --- readable captions (issue 18): never cut, two lines when one does not fit -----------------------
+
+
+def _measure():
+    from PIL import Image, ImageDraw
+
+    return ImageDraw.Draw(Image.new("RGB", (1, 1)))
+
+
+def _lines(captions: list[str], cell_w: int) -> tuple[int, list[list[str]]]:
+    """The font size and the lines ``render`` draws for ``captions`` in cells ``cell_w`` px wide."""
+    draw = _measure()
+    size = contact_sheet.caption_font_px(draw, captions, cell_w)
+    font = contact_sheet._font(size)
+    return size, [contact_sheet.caption_lines(draw, c, font, cell_w - 2 * contact_sheet.CAPTION_PAD) for c in captions]
+
+
+@pytest.mark.parametrize("label", ["Turbo", "Default", "Quality", "purple", "a red circle on a blue background"])
+@pytest.mark.parametrize("cell_w", [64, 128])
+def test_seed_and_label_in_full_on_small_cells(label: str, cell_w: int) -> None:
+    text = caption(406220, label)
+    size, [lines] = _lines([text], cell_w)
+    draw, font = _measure(), contact_sheet._font(size)
+    assert "…" not in "".join(lines)
+    assert " ".join(lines) == text or (lines[0] == "Seed 406220" and " ".join(lines[1:]) == " ".join(label.split()))
+    assert all(draw.textlength(line, font=font) <= cell_w - 2 * contact_sheet.CAPTION_PAD for line in lines)
+    assert size >= contact_sheet.MIN_FONT_PX
+
+
+def test_a_caption_that_fits_stays_on_one_line() -> None:
+    _, [lines] = _lines([caption(406220, "Turbo")], 512)
+    assert lines == ["Seed 406220 · Turbo"]
+
+
+def test_the_seed_is_line_one_and_the_label_line_two_when_one_line_does_not_fit() -> None:
+    _, [lines] = _lines([caption(406220, "Quality")], 64)
+    assert lines == ["Seed 406220", "Quality"]
+
+
+def test_a_label_wider_than_the_cell_wraps_at_spaces() -> None:
+    label = "Turbo (per-step noise: same machine only)"
+    _, [lines] = _lines([caption(7, label)], 128)
+    assert lines[0] == "Seed 7" and " ".join(lines[1:]) == label and len(lines) > 2
+
+
+def test_a_huge_label_is_bounded_and_ends_in_an_ellipsis() -> None:
+    import time
+
+    label = "x" * 1_000_000
+    start = time.perf_counter()
+    _, [lines] = _lines([caption(1, label)], 256)
+    sheet = render([np.zeros((256, 256, 3), np.uint8)], [caption(1, label + " y" * 500_000)])
+    assert time.perf_counter() - start < 2.0
+    assert len(lines) == contact_sheet.MAX_CAPTION_LINES and lines[0] == "Seed 1" and lines[-1].endswith("…")
+    assert sheet.shape[0] < 256 + 256  # the caption band holds at most MAX_CAPTION_LINES lines
+
+
+def test_two_line_captions_are_drawn_on_a_taller_band() -> None:
+    images = [np.full((64, 64, 3), 90, dtype=np.uint8)] * 3
+    one = render(images, ["Seed 1", "Seed 2", "Seed 3"], columns=3)
+    two = render(images, [caption(406220, s) for s in ("Turbo", "Default", "Quality")], columns=3)
+    assert two.shape[0] > one.shape[0]
+    band = two[64 + 2 :, :, :]
+    rows_with_text = np.flatnonzero((band > 200).all(axis=2).any(axis=1))
+    assert rows_with_text.size and rows_with_text.max() - rows_with_text.min() > 12  # ink on two lines

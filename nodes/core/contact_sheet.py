@@ -148,16 +148,18 @@ def caption_lines(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFon
 
 def caption_font_px(draw: ImageDraw.ImageDraw, captions: Sequence[str], cell_w: int) -> int:
     """The sheet's caption size: from the cell width, smaller (down to ``MIN_FONT_PX``) until every
-    seed part ("Seed 406220", before the first " · ") fits on one line."""
-    size = max(11, min(48, cell_w // 14))
+    seed part ("Seed 406220", before the first " · ") fits on one line. When even ``MIN_FONT_PX`` is
+    too wide (a 16-digit seed in a 64 px cell), the size from the cell width, and the seed wraps."""
+    base = max(11, min(48, cell_w // 14))
     heads = [text.partition(SEPARATOR)[0][:64] for text in captions if SEPARATOR in text]
     if not heads:
-        return size
+        return base
     width = cell_w - 2 * CAPTION_PAD
-    widest = max(heads, key=lambda head: draw.textlength(head, font=_font(size)))
-    while size > MIN_FONT_PX and draw.textlength(widest, font=_font(size)) > width:
-        size -= 1
-    return size
+    widest = max(heads, key=lambda head: draw.textlength(head, font=_font(base)))
+    for size in range(base, MIN_FONT_PX - 1, -1):
+        if draw.textlength(widest, font=_font(size)) <= width:
+            return size
+    return base
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

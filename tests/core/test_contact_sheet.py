@@ -144,3 +144,8 @@ def test_two_line_captions_are_drawn_on_a_taller_band() -> None:
     band = two[64 + 2 :, :, :]
     rows_with_text = np.flatnonzero((band > 200).all(axis=2).any(axis=1))
     assert rows_with_text.size and rows_with_text.max() - rows_with_text.min() > 12  # ink on two lines
+
+
+def test_a_seed_too_long_for_any_size_wraps_at_the_cell_widths_size() -> None:
+    size, [lines] = _lines([caption(9007199254740991, "Turbo")], 64)
+    assert size == 11 and "".join(lines[:-1]).replace(" ", "") == "Seed9007199254740991" and lines[-1] == "Turbo"

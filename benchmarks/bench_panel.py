@@ -8,7 +8,9 @@ speeds, reproducibility notes and thumbnails) through the panel's debugging hand
 
 - **first paint**: the panel built from nothing, as opening the sidebar tab does (``remount()``:
   header, list, positions for every entry, the visible cards built, measured and placed), plus the
-  style and layout it forces; no card height known beforehand. Beside it, same run, same sidebar:
+  style and layout it forces; no card height known beforehand. The previous run's panel is torn
+  down (and its element emptied) before the timer starts, as closing the tab does: opening a tab
+  never removes a panel. Beside it, same run, same sidebar:
   20 bare text rows (seed, prompt, file name) built and laid out, alternating with the panel's
   runs. Goal: ≤ 1.5× that at every size,
   ≤ 16 ms at 100,000. Median of ``RUNS`` after one warm-up.
@@ -99,6 +101,10 @@ TIME_FIRST_PAINT = f"""async ([runs, rows]) => {{
   for (let i = 0; i <= runs; i++) {{
     for (const e of h.store.entries) e.h = 0;  // no card measured yet: a first paint
     h.store.heights.fill(0);
+    // The tab closed first (its panel torn down, its element emptied), as before any opening: the
+    // removal of the old panel is part of closing the tab, not of this paint.
+    h.panel.vlist.destroy();
+    host.replaceChildren();
     await frame();
     const t0 = performance.now();
     count = h.remount();

@@ -20,6 +20,7 @@ from .core.details_fields import DetailsError
 from .core.paths import unencodable
 from .core.png_details import read_png_details
 from .core.reproducibility import reproducibility
+from .core.seeds import DEFAULT_NOISE_SOURCE, NOISE_SOURCES
 from .seed_details import environment
 from .v3 import io
 
@@ -38,8 +39,13 @@ DEFAULTS = {
     "scheduler": "normal",
     "width": 512,
     "height": 512,
+    "noise_source": DEFAULT_NOISE_SOURCE,
+    "variation_seed": 0,
+    "variation_strength": 0.0,
 }
 """KSampler's and EmptyLatentImage's defaults, for a field an image does not record."""
+OPTIONAL = ("speed", "variation_seed", "variation_strength")
+"""Fields an image need not have: their absence is not reported as missing."""
 
 
 def _input_files() -> list[str]:
@@ -114,6 +120,23 @@ class LoadSeedDetails(io.ComfyNode):
                     tooltip="Where the details came from (seed_number, comfyui prompt, a1111 parameters) "
                     "and which fields were missing.",
                 ),
+                io.Combo.Output(
+                    "noise_source",
+                    display_name="noise_source",
+                    options=list(NOISE_SOURCES),
+                    tooltip="Which noise made the image, for Seed Source's noise_source: an A1111/Forge "
+                    "image's RNG (none or NV: a1111 gpu; CPU: a1111 cpu), comfy for a ComfyUI-made one.",
+                ),
+                io.Int.Output(
+                    "variation_seed",
+                    display_name="variation_seed",
+                    tooltip="The variation seed (A1111's 'Variation seed'); 0 when the image has none.",
+                ),
+                io.Float.Output(
+                    "variation_strength",
+                    display_name="variation_strength",
+                    tooltip="The variation strength (A1111's 'Variation seed strength'); 0 when none.",
+                ),
             ],
         )
 
@@ -145,11 +168,16 @@ class LoadSeedDetails(io.ComfyNode):
         if result.source == "none" or details.get("seed") is None:
             why = "; ".join(result.problems[:3]) or "no generation details in it"
             raise ValueError(f"Load Seed Details: image: no seed found in {image!r} ({why})")
-        missing = [k for k in DEFAULTS if details.get(k) is None and k != "speed"]  # speed is optional
+        missing = [k for k in DEFAULTS if details.get(k) is None and k not in OPTIONAL]
         values = {k: details.get(k) if details.get(k) is not None else v for k, v in DEFAULTS.items()}
         if values["sampler"] not in comfy.samplers.KSampler.SAMPLERS:
             missing.append(f"sampler {values['sampler']!r} (unknown to this ComfyUI)")
             values["sampler"] = DEFAULTS["sampler"]
+        if values["noise_source"] not in NOISE_SOURCES:
+            missing.append(f"noise_source {values['noise_source']!r} (unknown)")
+            values["noise_source"] = DEFAULTS["noise_source"]
+        if not details.get("variation_strength"):  # no variation: both 0, as Seed Source's defaults
+            values["variation_seed"], values["variation_strength"] = 0, 0.0
         if values["scheduler"] not in comfy.samplers.KSampler.SCHEDULERS:
             missing.append(f"scheduler {values['scheduler']!r} (unknown to this ComfyUI)")
             values["scheduler"] = DEFAULTS["scheduler"]
@@ -176,10 +204,14 @@ class LoadSeedDetails(io.ComfyNode):
             int(values["width"]),
             int(values["height"]),
             source,
+            values["noise_source"],
+            int(values["variation_seed"]),
+            float(values["variation_strength"]),
             ui={
                 UI_KEY: [
                     {
                         **{k: details.get(k) for k in DEFAULTS},
+                        **{k: details.get(k) for k in ("ensd", "seed_resize_from")},
                         "source": source,
                         "problems": result.problems,
                         "reproducible_here": again,

@@ -170,7 +170,12 @@ def batch_details(
         details["model_hash"] = model_hash(details.get("model"))
         details.update(env)
         details["reproducible"] = reproducibility(
-            details.get("sampler"), env["device"], env["noise_device"], batch_size=batch_size
+            details.get("sampler"),
+            env["device"],
+            env["noise_device"],
+            batch_size=batch_size,
+            seed=details.get("seed"),
+            noise_source=details.get("noise_source"),
         )
     if problems:
         logger.debug("Seed Details %s: %s", node_id, "; ".join(problems))

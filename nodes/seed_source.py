@@ -12,12 +12,18 @@ from .core.seeds import (
     BATCH_SEEDS,
     DEFAULT_BATCH_SEEDS,
     DEFAULT_MODE,
+    DEFAULT_NOISE_SOURCE,
     MAX_COUNT,
     MAX_SEED,
     MODES,
     NODE_ID,
+    NOISE_SOURCES,
     check_choices,
     check_count,
+    check_strength,
+    coerce_strength,
+    draw_random_seed,
+    image_seed_rule,
     resolve_at_run_time,
     sweep_seeds,
 )
@@ -85,6 +91,34 @@ class SeedSource(io.ComfyNode):
                     tooltip="Seed sweep: with N > 1 the outputs are lists of N consecutive seeds from the "
                     "resolved seed, so a KSampler downstream renders one image per seed in one queue.",
                 ),
+                io.Combo.Input(
+                    "noise_source",
+                    options=list(NOISE_SOURCES),
+                    default=DEFAULT_NOISE_SOURCE,
+                    optional=True,
+                    tooltip="For the noise output. comfy: ComfyUI's own noise. a1111 gpu: AUTOMATIC1111/Forge's "
+                    "default (NVIDIA, 'NV') noise, computed exactly on any device. a1111 cpu: A1111's 'CPU' RNG. "
+                    "In the a1111 modes each image gets A1111's own seed (seed + i).",
+                ),
+                io.Int.Input(
+                    "variation_seed",
+                    default=0,
+                    min=0,
+                    max=MAX_SEED,
+                    optional=True,
+                    tooltip="For the noise output: the seed of the noise mixed in at variation_strength "
+                    "(A1111's 'Variation seed'). Leave it out (API) for a random one, pinned like the seed.",
+                ),
+                io.Float.Input(
+                    "variation_strength",
+                    default=0.0,
+                    min=0.0,
+                    max=1.0,
+                    step=0.01,
+                    optional=True,
+                    tooltip="0: the seed's noise, exactly. Small values (0.05–0.3): near-duplicates of the seed's "
+                    "composition. 1: the variation seed's noise. A1111's slerp, as its 'Variation strength'.",
+                ),
             ],
             outputs=[
                 io.Int.Output(
@@ -104,10 +138,16 @@ class SeedSource(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, mode: Any = None, batch_seeds: Any = None) -> bool | str:
+    def validate_inputs(
+        cls, mode: Any = None, batch_seeds: Any = None, noise_source: Any = None, variation_strength: Any = None
+    ) -> bool | str:
         # ComfyUI does not check V3 combo values itself. A linked value is not known yet and arrives
         # as None (so does an explicit null, which execute() then refuses, naming the input).
-        return check_choices(mode, batch_seeds, allow_none=True)
+        # Naming variation_strength turns ComfyUI's own range check off for it (it lets NaN through).
+        problem = check_choices(mode, batch_seeds, allow_none=True, noise_source=noise_source)
+        if problem is True and variation_strength is not None:
+            problem = check_strength(variation_strength)
+        return problem
 
     @classmethod
     def fingerprint_inputs(cls, seed_number: int | None = None, mode: str = DEFAULT_MODE, **kwargs: Any) -> Any:
@@ -123,15 +163,24 @@ class SeedSource(io.ComfyNode):
         ideogram_range: bool = False,
         batch_seeds: str = DEFAULT_BATCH_SEEDS,
         count: int = 1,
+        noise_source: str = DEFAULT_NOISE_SOURCE,
+        variation_seed: int | None = None,
+        variation_strength: Any = 0.0,
     ) -> io.NodeOutput:
         check_prepare_noise()  # warns once if another pack replaced ComfyUI's initial noise
-        problem = check_choices(mode, batch_seeds, allow_none=False)
-        if problem is True:
-            problem = check_count(count)
-        if problem is not True:
-            raise ValueError(f"Seed Source: {problem}")
+        for problem in (
+            check_choices(mode, batch_seeds, allow_none=False, noise_source=noise_source),
+            check_count(count),
+            check_strength(variation_strength),
+        ):
+            if problem is not True:
+                raise ValueError(f"Seed Source: {problem}")
+        strength = coerce_strength(variation_strength) or 0.0
         seed = resolve_at_run_time(seed_number, mode, ideogram_range, str(cls.hidden.unique_id), count)
         seeds = sweep_seeds(seed, count)
+        if strength and variation_seed is None:  # not pinned by the prompt hook (no server): drawn now
+            variation_seed = draw_random_seed(ideogram_range)
+        variation = variation_seed if strength else None
         requested = requested_mode(cls.hidden.prompt, cls.hidden.unique_id, mode)
         receipt = {
             "seed": seed,
@@ -139,14 +188,28 @@ class SeedSource(io.ComfyNode):
             "count": count,
             "mode": requested,
             "batch_seeds": batch_seeds,
+            "noise_source": noise_source,
+            "variation_seed": variation,
+            "variation_strength": strength,
             "node": str(cls.hidden.unique_id),
         }
         logger.debug("Seed Source %s used seeds %s (%s)", cls.hidden.unique_id, seeds, requested)
         per_image = batch_seeds == "per image"
-        noises = [SeedNoise(s, per_image=per_image) for s in seeds]
-        run_values.record(
-            cls.hidden.prompt,
-            cls.hidden.unique_id,
-            {"value": {0: seeds, 1: [{"per_image_base": s} if per_image else s for s in seeds]}},
-        )
+        noises = [SeedNoise(s, per_image, noise_source, variation, strength) for s in seeds]
+        cls._record(seeds, per_image, noise_source, variation, strength)
         return io.NodeOutput(seeds, noises, ui={RECEIPT_KEY: [receipt]})
+
+    @classmethod
+    def _record(
+        cls, seeds: list[int], per_image: bool, noise_source: str, variation: int | None, strength: float
+    ) -> None:
+        """What each image of each seed's noise used, for Seed Details (``core/run_values``)."""
+        rules = [image_seed_rule(s, per_image, noise_source, variation, strength) for s in seeds]
+        values: dict[str, dict[Any, list[Any]]] = {
+            "value": {0: seeds, 1: [seed_rule for seed_rule, _ in rules]},
+            "noise_source": {1: [noise_source]},
+            "variation_strength": {1: [strength if variation is not None else 0.0]},
+        }
+        if variation is not None:
+            values["variation_seed"] = {1: [variation_rule for _, variation_rule in rules]}
+        run_values.record(cls.hidden.prompt, cls.hidden.unique_id, values)

@@ -47,7 +47,16 @@ _A1111_KEYS = {
     "seed number speed": "speed",
     "variant": "label",
     "version": "version",
+    "variation seed": "variation_seed",
+    "variation seed strength": "variation_strength",
+    "seed resize from": "seed_resize_from",
+    "ensd": "ensd",
+    "rng": "rng",
 }
+_RNG_WRITTEN = {"a1111 gpu": "NV", "a1111 cpu": "CPU"}
+"""The ``RNG`` value A1111 reads for each noise source (A1111 writes none for its default, GPU)."""
+_RNG_READ = {"nv": "a1111 gpu", "gpu": "a1111 gpu", "cpu": "a1111 cpu"}
+_DEFAULT_NOISE_SOURCE = "comfy"
 _COMFY_VERSION_PREFIX = "ComfyUI "
 
 
@@ -110,14 +119,36 @@ def _a1111_pairs(details: Mapping[str, Any]) -> list[tuple[str, str]]:
     add("Model hash", short("model_hash"))
     model = short("model")
     add("Model", model_stem(model) if model else None)
+    strength = as_float(details.get("variation_strength"), 0.0, 1.0)
+    variation = as_int(details.get("variation_seed"), 0, MAX_SEED_ANY)
+    if strength is not REJECTED and strength > 0.0 and variation is not REJECTED:
+        add("Variation seed", str(variation), quote=False)
+        add("Variation seed strength", _format_number(strength), quote=False)
     denoise = details.get("denoise")
     if as_float(denoise, 0.0, 1.0) is not REJECTED and float(denoise) < 1.0:
         add("Denoising strength", _format_number(denoise), quote=False)
+    add("RNG", a1111_rng(details))
     add("Seed Number speed", short("speed"))
     add("Variant", short("label"))
     version = short("comfyui_version")
     add("Version", _COMFY_VERSION_PREFIX + version if version else None)
     return pairs
+
+
+def a1111_rng(details: Mapping[str, Any]) -> str | None:
+    """The ``RNG`` value that makes A1111 draw this image's initial noise, or None when no A1111 RNG does.
+
+    ``NV`` for ``a1111 gpu`` (A1111 then draws it on any hardware), ``CPU`` for ``a1111 cpu`` and for
+    ComfyUI's noise where that equals A1111's CPU noise: a batch of one, or ``per image`` seeds.
+    """
+    source = details.get("noise_source")
+    if source in _RNG_WRITTEN:
+        return _RNG_WRITTEN[source]
+    if source == _DEFAULT_NOISE_SOURCE and (
+        details.get("batch_size") in (None, 1) or details.get("batch_seeds") == "per image"
+    ):
+        return "CPU"
+    return None
 
 
 def a1111_parameters(details: Mapping[str, Any]) -> str:
@@ -217,10 +248,38 @@ def _a1111_value(name: str, value: str, details: dict[str, Any], problems: list[
     elif name == "version":
         if value.startswith(_COMFY_VERSION_PREFIX):
             details["comfyui_version"] = value[len(_COMFY_VERSION_PREFIX) :].strip()
+    elif name in ("variation_seed", "ensd"):
+        bad = not _INT_RE.fullmatch(value.strip())
+        if not bad:
+            details[name] = int(value)
+    elif name == "variation_strength":
+        bad = not _FLOAT_RE.fullmatch(value.strip())
+        if not bad:
+            details[name] = float(value)
+    elif name == "seed_resize_from":
+        size = _SIZE_RE.fullmatch(value.strip())
+        bad = size is None
+        if size is not None:
+            details[name] = f"{int(size.group(1))}x{int(size.group(2))}"
     else:
         details[name] = value
     if bad:
         problems.append(f"parameters: {name} {preview(value)} is not a number; ignored")
+
+
+def _noise_source(rng: str | None, comfyui_made: bool, problems: list[str]) -> str:
+    """The noise source an ``RNG`` value stands for: no value means A1111's default (GPU, as ``NV``),
+    and a ComfyUI-made image without ``RNG: NV`` used ComfyUI's noise. An unknown value falls back
+    to the default, with a problem noted."""
+    key = rng.strip().casefold() if isinstance(rng, str) else None
+    if comfyui_made and key != "nv":
+        return _DEFAULT_NOISE_SOURCE
+    if key is None:
+        return "a1111 gpu"
+    if key not in _RNG_READ:
+        problems.append(f"parameters: RNG {preview(rng)} is not GPU, NV or CPU; a1111 gpu assumed")
+        return "a1111 gpu"
+    return _RNG_READ[key]
 
 
 def parse_a1111_parameters(text: str, problems: list[str] | None = None) -> dict[str, Any]:
@@ -232,8 +291,11 @@ def parse_a1111_parameters(text: str, problems: list[str] | None = None) -> dict
     when it is empty). Prompts are returned exactly, without stripping. Quoted values are JSON-decoded.
     Returns ``positive``, ``negative`` and whichever of ``seed``, ``steps``, ``cfg``, ``sampler``,
     ``scheduler`` (ComfyUI names: "DPM++ 2M Karras" → ``dpmpp_2m``/``karras``), ``width``, ``height``,
-    ``model``, ``model_hash``, ``denoise``, ``speed``, ``label``, ``comfyui_version`` are present and
-    valid; invalid values are dropped and reported in ``problems``.
+    ``model``, ``model_hash``, ``denoise``, ``speed``, ``label``, ``comfyui_version``, ``variation_seed``,
+    ``variation_strength``, ``ensd`` and ``seed_resize_from`` are present and valid; invalid values are
+    dropped and reported in ``problems``. With a parameter line, ``noise_source`` says which noise made
+    the image: ``RNG: CPU`` is ``a1111 cpu``; ``NV``, ``GPU`` or no ``RNG`` is ``a1111 gpu`` (A1111's
+    default); a ComfyUI-made image (``Version: ComfyUI …``) is ``comfy`` unless it says ``RNG: NV``.
 
     Known ambiguity: a positive prompt with a line starting ``Negative prompt:`` cannot be told apart
     from the negative prompt (A1111 has the same limit).
@@ -255,6 +317,7 @@ def parse_a1111_parameters(text: str, problems: list[str] | None = None) -> dict
                 name = _A1111_KEYS.get(key.casefold())
                 if name is not None:
                     _a1111_value(name, value, details, problems)
+            details["noise_source"] = _noise_source(details.pop("rng", None), "comfyui_version" in details, problems)
     negative_at = next((i for i, line in enumerate(lines) if line.startswith(_NEGATIVE)), None)
     if negative_at is None:
         details["positive"], details["negative"] = "\n".join(lines), ""

@@ -133,6 +133,12 @@ FIELDS: dict[str, Callable[[Any], Any]] = {
     "torch_version": _SHORT_STR,
     "device": _SHORT_STR,
     "noise_device": _SHORT_STR,
+    "noise_source": _SHORT_STR,
+    "batch_seeds": _SHORT_STR,
+    "variation_seed": _int_field(0, MAX_SEED_ANY),
+    "variation_strength": _float_field(0.0, 1.0),
+    "ensd": _int_field(-(2**63), 2**63 - 1),
+    "seed_resize_from": _SHORT_STR,
     "reproducible": _reproducible,
 }
 """Known fields and their checks (each returns the normalised value, or rejects it). None is allowed."""

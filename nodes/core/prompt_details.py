@@ -16,7 +16,16 @@ from .details_fields import MAX_DEFAULT_TEXT, DetailsError, preview, validate_de
 from .details_json import load_json
 from .prompt_graph import MAX_LINK_DEPTH, NO_VALUE, PromptGraph, Tap
 from .resolve import REQUESTED_KEY
-from .seeds import DEFAULT_MODE, MODES, NODE_ID, is_link
+from .seeds import (
+    DEFAULT_BATCH_SEEDS,
+    DEFAULT_MODE,
+    DEFAULT_NOISE_SOURCE,
+    MODES,
+    NODE_ID,
+    NOISE_SOURCES,
+    coerce_strength,
+    is_link,
+)
 
 __all__ = [
     "DETAILS_NODE_ID",
@@ -145,6 +154,33 @@ def _read_seed(graph: PromptGraph, class_type: str, inputs: dict[str, Any], deta
     _put(details, "seed", seed)
     if seed_node is not None and graph.nodes[seed_node][0] == NODE_ID:
         _put(details, "seed_node", seed_node)  # the Seed Source that made it (the panel's "Use this seed")
+    _read_noise(graph, inputs.get(seed_input), details)
+
+
+_NOISE_DEFAULTS = {"noise_source": DEFAULT_NOISE_SOURCE, "variation_seed": None, "variation_strength": 0.0}
+
+
+def _read_noise(graph: PromptGraph, link: Any, details: dict[str, Any]) -> None:
+    """``noise_source`` (``comfy`` unless a Seed Source's noise output says otherwise), and with a
+    variation strength other than 0 ``variation_seed``, ``variation_strength`` and ``batch_seeds``."""
+    hop = graph.target(link)
+    if hop is None or hop[2] != NODE_ID or hop[1] != 1:  # not Seed Source's noise output: ComfyUI's noise
+        if details.get("seed") is not None:
+            _put(details, "noise_source", DEFAULT_NOISE_SOURCE)
+        return
+    node_id, index, class_type, inputs = hop
+    values = {}
+    for name, default in _NOISE_DEFAULTS.items():
+        value = graph.tapped_value(node_id, class_type, index, name)
+        if value is NO_VALUE:  # no run-time record (a prompt read back from a file): the literal input
+            value = inputs.get(name, default)
+        values[name] = value
+    _put(details, "noise_source", values["noise_source"] if values["noise_source"] in NOISE_SOURCES else None)
+    _put(details, "batch_seeds", inputs.get("batch_seeds", DEFAULT_BATCH_SEEDS))
+    strength = coerce_strength(values["variation_strength"])
+    if strength and not is_link(values["variation_seed"]):
+        _put(details, "variation_seed", values["variation_seed"])
+        _put(details, "variation_strength", strength)
 
 
 def _guided_inputs(graph: PromptGraph, inputs: dict[str, Any], details: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -26,11 +26,22 @@ VERDICT_SAME_DEVICE = "same machine and device"
 VERDICT_NOT_EXPECTED = "not expected"
 VERDICT_UNKNOWN = "unknown"
 VERDICTS = (VERDICT_SAME_MACHINE, VERDICT_SAME_DEVICE, VERDICT_NOT_EXPECTED, VERDICT_UNKNOWN)
+LOW_BITS = 2**32
+"""torch's CPU generator keeps a seed modulo this (seeds 5 and 2**32 + 5 draw the same noise)."""
 _ENV_KEYS = (("comfyui_version", "ComfyUI"), ("torch_version", "torch"), ("device", "device"))
 
 
 def _is_cpu(device: str) -> bool:
     return device.strip().lower().startswith("cpu")
+
+
+def _initial_noise_notes(seed: int | None, noise_source: str | None) -> list[str]:
+    if noise_source == "a1111 gpu":
+        return ["initial noise: A1111's NV (Philox) noise, computed on the CPU: the same on any device"]
+    if noise_source in ("comfy", "a1111 cpu") and isinstance(seed, int) and seed >= LOW_BITS:
+        low = seed % LOW_BITS
+        return [f"torch's CPU generator uses only the low 32 bits of seed {seed}: seed {low} draws the same noise"]
+    return []
 
 
 def reproducibility(
@@ -41,6 +52,8 @@ def reproducibility(
     current_env: Mapping[str, Any] | None = None,
     *,
     batch_size: int | None = None,
+    seed: int | None = None,
+    noise_source: str | None = None,
 ) -> dict[str, Any]:
     """Where a re-run gives the same bits: ``{"verdict": one of VERDICTS, "reasons": [short facts]}``.
 
@@ -58,7 +71,9 @@ def reproducibility(
     - "unknown": the sampler or a device is unknown.
 
     ``batch_size`` > 1 with per-step noise adds a reason: that noise spans the batch, so an image is
-    re-made only at the same batch size. The result is what the details store as ``reproducible``.
+    re-made only at the same batch size. With ``seed`` and ``noise_source``, a seed of 2**32 or more
+    whose initial noise comes from torch's CPU generator (``comfy``, ``a1111 cpu``) adds a reason: that
+    generator uses only the seed's low 32 bits. The result is what the details store as ``reproducible``.
     """
     reasons: list[str] = []
     differences = []
@@ -90,6 +105,7 @@ def reproducibility(
             reasons.append("all noise from CPU generators; model on cpu")
         else:
             reasons.append(f"all noise from CPU generators; model on {device}: other GPUs round differently")
+    reasons += _initial_noise_notes(seed, noise_source)
     if differences:
         return {"verdict": VERDICT_NOT_EXPECTED, "reasons": differences + reasons}
     if noise is None or not devices_known:

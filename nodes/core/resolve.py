@@ -42,6 +42,7 @@ from .seeds import (
     Queued,
     SeedCounter,
     coerce_seed,
+    coerce_strength,
     draw_random_seed,
     is_link,
 )
@@ -54,7 +55,16 @@ EXTRA_KEY = "seed_number"
 """Key in ``extra_pnginfo`` (so also a PNG text chunk) holding the resolved seeds."""
 EXTRA_VERSION = 2
 """Version of that chunk: 2 stores the base seed and ``count`` (the sweep is derivable)."""
-WIDGET_ORDER = ("seed_number", "mode", "ideogram_range", "batch_seeds", "count")
+WIDGET_ORDER = (
+    "seed_number",
+    "mode",
+    "ideogram_range",
+    "batch_seeds",
+    "count",
+    "noise_source",
+    "variation_seed",
+    "variation_strength",
+)
 """Seed Source's widget inputs in schema order, i.e. their slots in a workflow's ``widgets_values``."""
 MAX_SOURCES = 1024
 """Most Seed Sources one request has resolved; a prompt with more is queued unchanged."""
@@ -101,11 +111,15 @@ class Resolved:
     seed: int
     requested_mode: str
     count: int = 1
+    variation_seed: int | None = None
+    """A variation seed the hook drew (the request left it out), else None."""
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"seed": self.seed, "mode": self.requested_mode}
         if self.count > 1:
             data["count"] = self.count
+        if self.variation_seed is not None:
+            data["variation_seed"] = self.variation_seed
         return data
 
 
@@ -184,7 +198,21 @@ def _plan_source(
         seed = counter.peek(client_id, key, base, mode, stride=count, queued=plan.queued)
         plan.steps.append((client_id, key, seed))
     plan.writes += [(inputs, "seed_number", seed), (inputs, "mode", "fixed"), (inputs, REQUESTED_KEY, mode)]
-    return Resolved(node_id, seed, mode, count)
+    variation = _draw_variation(inputs, ideogram, draw)
+    if variation is not None:
+        plan.writes.append((inputs, "variation_seed", variation))
+    return Resolved(node_id, seed, mode, count, variation)
+
+
+def _draw_variation(inputs: dict[str, Any], ideogram: bool, draw: Callable[[bool], int]) -> int | None:
+    """A random variation seed when the request leaves it out and a strength other than 0 (or a
+    linked one) will use it; None when there is nothing to pin."""
+    if "variation_seed" in inputs or "variation_strength" not in inputs:
+        return None
+    strength = inputs["variation_strength"]
+    if not is_link(strength) and not coerce_strength(strength):  # 0, or invalid: validation refuses it
+        return None
+    return draw(ideogram)
 
 
 class _WorkflowIndex:

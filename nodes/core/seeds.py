@@ -27,6 +27,9 @@ BATCH_SEEDS = ("shared", "per image")
 DEFAULT_BATCH_SEEDS = "shared"
 MAX_COUNT = 64
 """Most seeds one Seed Source sweeps in one queue (its ``count`` input)."""
+NOISE_SOURCES = ("comfy", "a1111 gpu", "a1111 cpu")
+"""Seed Source's ``noise_source`` options: ComfyUI's noise, A1111/Forge's GPU ("NV") and CPU noise."""
+DEFAULT_NOISE_SOURCE = "comfy"
 
 _STEP = {"increment": 1, "decrement": -1}
 
@@ -159,14 +162,61 @@ runtime_counter = SeedCounter()
 """Counter for increment/decrement with a linked seed, resolved when the node runs."""
 
 
-def check_choices(mode: Any, batch_seeds: Any, allow_none: bool) -> bool | str:
+def check_choices(
+    mode: Any, batch_seeds: Any, allow_none: bool, noise_source: Any = DEFAULT_NOISE_SOURCE
+) -> bool | str:
     """True, or a message naming the input whose value is not one of its options."""
-    for name, value, options in (("mode", mode, MODES), ("batch_seeds", batch_seeds, BATCH_SEEDS)):
+    for name, value, options in (
+        ("mode", mode, MODES),
+        ("batch_seeds", batch_seeds, BATCH_SEEDS),
+        ("noise_source", noise_source, NOISE_SOURCES),
+    ):
         if value is None and allow_none:
             continue
         if not isinstance(value, str) or value not in options:
             return f"{name}: {value!r} is not one of {', '.join(options)}"
     return True
+
+
+def coerce_strength(value: Any) -> float | None:
+    """``variation_strength`` as ComfyUI's FLOAT validation reads it (``float(value)``), when it is
+    a finite number in 0 … 1; None otherwise (NaN, infinities, text, out of range)."""
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict | tuple):
+        return None
+    try:
+        strength = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return strength if math.isfinite(strength) and 0.0 <= strength <= 1.0 else None
+
+
+def check_strength(value: Any) -> bool | str:
+    """True, or a message naming ``variation_strength`` when it is not a number from 0 to 1."""
+    if coerce_strength(value) is None:
+        shown = repr(value) if isinstance(value, int | float | str) and len(repr(value)) < 40 else "this value"
+        return f"variation_strength: {shown} is not a number from 0 to 1"
+    return True
+
+
+PerImage = int | dict[str, int]
+"""A seed as recorded for each image of a batch: an int (every image), or ``{"per_image_base": b}`` (b + i)."""
+
+
+def image_seed_rule(
+    seed: int, per_image: bool, noise_source: str, variation_seed: int | None, strength: float
+) -> tuple[PerImage, PerImage | None]:
+    """The seed and variation seed of each image of a batch of Seed Source's noise, as recorded.
+
+    A1111's assignment: without variation image *i* gets ``seed + i``; with a variation strength
+    other than 0 every image keeps ``seed`` and gets ``variation_seed + i``. It holds in the a1111
+    sources and under ``per image``; ``shared`` ComfyUI noise gives every image both seeds as they are.
+    """
+    varied = strength != 0.0 and variation_seed is not None
+    by_image = per_image or noise_source != DEFAULT_NOISE_SOURCE
+    if not varied:
+        return ({"per_image_base": seed} if by_image else seed), None
+    assert variation_seed is not None
+    return seed, ({"per_image_base": variation_seed} if by_image else variation_seed)
 
 
 def check_count(count: Any) -> bool | str:

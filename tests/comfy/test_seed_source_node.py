@@ -8,7 +8,7 @@ from types import ModuleType
 import pytest
 import torch
 
-from seed_number.nodes.core.resolve import REQUESTED_KEY
+from seed_number.nodes.core.resolve import REQUESTED_KEY, WIDGET_ORDER
 from seed_number.nodes.core.seeds import MAX_SEED
 
 from .conftest import run_node
@@ -19,7 +19,16 @@ def test_schema_as_object_info_lists_it(seed_source: ModuleType) -> None:
     assert info["name"] == "SeedSource|SeedNumber"
     assert info["category"] == "Seed Number"
     optional = info["input"]["optional"]
-    assert list(optional) == ["seed_number", "mode", "ideogram_range", "batch_seeds", "count"]
+    assert tuple(optional) == WIDGET_ORDER  # the prompt hook writes workflow widgets by this order
+    assert optional["noise_source"][1]["options"] == ["comfy", "a1111 gpu", "a1111 cpu"]
+    assert optional["noise_source"][1]["default"] == "comfy"
+    assert optional["variation_seed"][0] == "INT" and optional["variation_seed"][1]["max"] == MAX_SEED
+    strength_type, strength_opts = optional["variation_strength"]
+    assert strength_type == "FLOAT" and (strength_opts["min"], strength_opts["max"], strength_opts["default"]) == (
+        0.0,
+        1.0,
+        0.0,
+    )
     assert optional["count"][1]["min"] == 1 and optional["count"][1]["max"] == 64
     seed_type, seed_opts = optional["seed_number"]
     assert seed_type == "INT" and seed_opts["min"] == 0 and seed_opts["max"] == MAX_SEED
@@ -38,7 +47,17 @@ def test_fixed_mode_outputs_seed_noise_and_receipt(seed_source: ModuleType) -> N
     assert seed == 1234 and noise.seed == 1234
     assert out.ui == {
         "seed_number_receipt": [
-            {"seed": 1234, "seeds": [1234], "count": 1, "mode": "fixed", "batch_seeds": "shared", "node": "5"}
+            {
+                "seed": 1234,
+                "seeds": [1234],
+                "count": 1,
+                "mode": "fixed",
+                "batch_seeds": "shared",
+                "noise_source": "comfy",
+                "variation_seed": None,
+                "variation_strength": 0.0,
+                "node": "5",
+            }
         ]
     }
 
@@ -104,3 +123,44 @@ def test_per_image_noise_k_equals_batch_one_with_seed_plus_k(
     for k in range(shape[0]):
         alone = comfy.prepare_noise(torch.zeros((1, *shape[1:])), 1000 + k)
         assert torch.equal(batch[k : k + 1], alone)
+
+
+def test_variation_outputs_noise_and_receipt(seed_source: ModuleType) -> None:
+    out = run_node(
+        seed_source.SeedSource,
+        seed_number=10,
+        mode="fixed",
+        noise_source="a1111 gpu",
+        variation_seed=77,
+        variation_strength="0.25",  # ComfyUI hands a named input over unconverted
+    )
+    [noise] = out.args[1]
+    assert (noise.seed, noise.source, noise.variation_seed, noise.variation_strength) == (10, "a1111 gpu", 77, 0.25)
+    receipt = out.ui["seed_number_receipt"][0]
+    assert (receipt["noise_source"], receipt["variation_seed"], receipt["variation_strength"]) == (
+        "a1111 gpu",
+        77,
+        0.25,
+    )
+
+
+def test_variation_without_a_seed_draws_one_at_run_time_and_reports_it(seed_source: ModuleType) -> None:
+    out = run_node(seed_source.SeedSource, seed_number=10, mode="fixed", variation_strength=0.5)
+    [noise] = out.args[1]
+    assert isinstance(noise.variation_seed, int) and 0 <= noise.variation_seed <= MAX_SEED
+    assert out.ui["seed_number_receipt"][0]["variation_seed"] == noise.variation_seed
+
+
+@pytest.mark.parametrize(
+    ("inputs", "name"),
+    [
+        ({"noise_source": "banana"}, "noise_source"),
+        ({"variation_strength": float("nan")}, "variation_strength"),
+        ({"variation_strength": 1.5}, "variation_strength"),
+        ({"variation_strength": "abc"}, "variation_strength"),
+    ],
+)
+def test_bad_noise_settings_are_refused_by_name(seed_source: ModuleType, inputs: dict, name: str) -> None:
+    assert seed_source.SeedSource.validate_inputs(**inputs).startswith(f"{name}: ")
+    with pytest.raises(ValueError, match=f"Seed Source: {name}: "):
+        run_node(seed_source.SeedSource, seed_number=1, mode="fixed", **inputs)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from seed_number.nodes.core.a1111_infotext import a1111_parameters, model_stem, parse_a1111_parameters
+from seed_number.nodes.core.a1111_infotext import a1111_parameters, a1111_rng, model_stem, parse_a1111_parameters
 from seed_number.nodes.core.details_fields import DetailsError
 from seed_number.nodes.core.png_details import png_text_chunks
 from seed_number.nodes.core.sampler_names import (
@@ -117,6 +117,7 @@ def test_parse_real_a1111_infotext() -> None:
         "model_hash": "31e35c80fc",
         "model": "sd_xl_base_1.0",
         "denoise": 0.4,
+        "noise_source": "a1111 gpu",  # no RNG: A1111's default
     }
     assert problems == []
 
@@ -153,14 +154,16 @@ def test_parse_real_a1111_infotext() -> None:
     ],
 )
 def test_parse_tolerates_a1111_variants(text: str, expected: dict[str, Any]) -> None:
-    assert parse_a1111_parameters(text) == expected
+    # a parameter line without RNG is A1111's default noise (a1111 gpu); no parameter line, no noise source
+    has_params = ("positive" in expected and "steps" in expected) or "seed" in expected
+    assert parse_a1111_parameters(text) == ({**expected, "noise_source": "a1111 gpu"} if has_params else expected)
 
 
 def test_parse_reports_bad_numbers_and_keeps_the_rest() -> None:
     problems: list[str] = []
     text = f"p\nNegative prompt: n\nSteps: many, Sampler: Euler, CFG scale: nan, Seed: {2**80}, Size: 5x"
     details = parse_a1111_parameters(text, problems)
-    assert details == {"positive": "p", "negative": "n", "sampler": "euler"}
+    assert details == {"positive": "p", "negative": "n", "sampler": "euler", "noise_source": "a1111 gpu"}
     assert len(problems) == 4
     assert any("steps" in p for p in problems) and any("'seed'" in p for p in problems)
 
@@ -228,7 +231,7 @@ def test_parse_inverts_write(
     }
     problems: list[str] = []
     back = parse_a1111_parameters(a1111_parameters(details), problems)
-    expected = {**details, "model": model}
+    expected = {**details, "model": model, "noise_source": "comfy"}  # ComfyUI-made, no RNG written
     if denoise >= 1:
         del expected["denoise"]
     assert back == expected
@@ -300,3 +303,79 @@ def test_comfyui_frontend_a1111_import_reads_our_text(negative: str) -> None:
 def test_comfyui_frontend_import_needs_the_negative_line() -> None:
     """Why the writer always emits ``Negative prompt:``: without it ComfyUI imports nothing."""
     assert _comfyui_frontend_import("a cat\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 1") is None
+
+
+# -- RNG, variation seeds, ENSD, seed resize (issue 19) ---------------------------------------------
+
+A1111_110 = (
+    "a red fox in the snow\nNegative prompt: blurry\n"
+    "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x512, "
+    "Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, {extra}Version: v1.10.1"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "source"),
+    [("", "a1111 gpu"), ("RNG: NV, ", "a1111 gpu"), ("RNG: GPU, ", "a1111 gpu"), ("RNG: CPU, ", "a1111 cpu")],
+)
+def test_rng_gives_the_noise_source(extra: str, source: str) -> None:
+    problems: list[str] = []
+    assert parse_a1111_parameters(A1111_110.format(extra=extra), problems)["noise_source"] == source
+    assert problems == []
+
+
+def test_unknown_rng_falls_back_to_a1111s_default_and_says_so() -> None:
+    problems: list[str] = []
+    details = parse_a1111_parameters(A1111_110.format(extra="RNG: Banana, "), problems)
+    assert details["noise_source"] == "a1111 gpu"
+    assert problems == ["parameters: RNG 'Banana' is not GPU, NV or CPU; a1111 gpu assumed"]
+
+
+def test_variation_ensd_and_seed_resize_are_read() -> None:
+    extra = "Variation seed: 99, Variation seed strength: 0.3, Seed resize from: 768x512, ENSD: 31337, "
+    details = parse_a1111_parameters(A1111_110.format(extra=extra))
+    assert details["variation_seed"] == 99 and details["variation_strength"] == 0.3
+    assert details["seed_resize_from"] == "768x512" and details["ensd"] == 31337
+
+
+@pytest.mark.parametrize(
+    "extra", ["Variation seed strength: 7, Variation seed: 5, ", "Variation seed: banana, ", "Seed resize from: 5x, "]
+)
+def test_bad_variation_values_are_dropped_and_reported(extra: str) -> None:
+    problems: list[str] = []
+    details = parse_a1111_parameters(A1111_110.format(extra=extra), problems)
+    assert details["seed"] == 1234 and "variation_strength" not in details and "seed_resize_from" not in details
+    assert len(problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("details", "rng"),
+    [
+        ({"noise_source": "a1111 gpu", "batch_size": 4}, "NV"),
+        ({"noise_source": "a1111 cpu", "batch_size": 4}, "CPU"),
+        ({"noise_source": "comfy", "batch_size": 1}, "CPU"),
+        ({"noise_source": "comfy", "batch_size": 4, "batch_seeds": "per image"}, "CPU"),
+        ({"noise_source": "comfy", "batch_size": 4, "batch_seeds": "shared"}, None),
+        ({}, None),
+    ],
+)
+def test_rng_is_written_where_an_a1111_rng_draws_the_same_noise(details: dict[str, Any], rng: str | None) -> None:
+    assert a1111_rng(details) == rng
+    text = a1111_parameters({"seed": 5, "steps": 4, **details})
+    assert (f"RNG: {rng}" in text) if rng else ("RNG:" not in text)
+
+
+def test_variation_is_written_with_a1111s_names_and_read_back() -> None:
+    details = {"seed": 5, "steps": 4, "variation_seed": 77, "variation_strength": 0.25, "noise_source": "a1111 gpu"}
+    text = a1111_parameters(details)
+    assert "Variation seed: 77, Variation seed strength: 0.25" in text and "RNG: NV" in text
+    back = parse_a1111_parameters(text)
+    assert (back["variation_seed"], back["variation_strength"], back["noise_source"]) == (77, 0.25, "a1111 gpu")
+    assert "Variation seed" not in a1111_parameters({**details, "variation_strength": 0.0})
+
+
+def test_a_comfyui_made_image_reads_as_comfy_noise_unless_nv() -> None:
+    comfy = {"seed": 5, "steps": 4, "comfyui_version": "0.3.64", "noise_source": "comfy", "batch_size": 1}
+    assert parse_a1111_parameters(a1111_parameters(comfy))["noise_source"] == "comfy"
+    nv = {**comfy, "noise_source": "a1111 gpu"}
+    assert parse_a1111_parameters(a1111_parameters(nv))["noise_source"] == "a1111 gpu"

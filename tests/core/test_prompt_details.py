@@ -32,6 +32,7 @@ def test_prompt_demo_workflow_resolved_by_the_hook() -> None:
         "height": 512,
         "batch_size": 1,
         "model": "seed_number_demo_sd15.safetensors",
+        "noise_source": "comfy",
     }
     assert problems == []
 
@@ -101,7 +102,8 @@ def test_prompt_sampler_custom_advanced(noise: dict[str, Any], seed: int, mode: 
         "batch_size": 2,
         "model": "sd3.safetensors",
     }
-    assert details == ({**expected, "mode": mode, "seed_node": "10"} if mode else expected)
+    seed_source = {"mode": mode, "seed_node": "10", "noise_source": "comfy", "batch_seeds": "shared"}
+    assert details == ({**expected, **seed_source} if mode else {**expected, "noise_source": "comfy"})
 
 
 def test_prompt_sampler_custom_with_sampler_and_scheduler_nodes() -> None:
@@ -123,6 +125,7 @@ def test_prompt_sampler_custom_with_sampler_and_scheduler_nodes() -> None:
         "steps": 30,
         "scheduler": "karras",
         "model": "flux1-dev.safetensors",
+        "noise_source": "comfy",
     }
 
 
@@ -157,6 +160,7 @@ def test_prompt_ksampler_advanced_with_primitives_and_controlnet() -> None:
         "scheduler": "sgm_uniform",
         "positive": "pos",
         "negative": "neg",
+        "noise_source": "comfy",
     }
 
 
@@ -176,7 +180,7 @@ def test_prompt_two_pass_reads_the_last_sampler() -> None:
     prompt = {k: prompt[k] for k in ("4", "3", "5", "1", "6", "2")}  # the order of the JSON does not matter
     problems: list[str] = []
     details = details_from_comfy_prompt(json.dumps(prompt), problems)
-    assert details == {"seed": 2, "steps": 10, "denoise": 0.5, "width": 1024, "height": 1024}
+    assert details == {"seed": 2, "steps": 10, "denoise": 0.5, "width": 1024, "height": 1024, "noise_source": "comfy"}
     assert problems == ["prompt: 2 samplers; read node '4' (KSampler), the last"]
 
 

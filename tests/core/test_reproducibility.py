@@ -71,3 +71,16 @@ def test_reproducibility_batch_reason_and_round_trip() -> None:
     problems: list[str] = []
     assert parse_details_json(details_json({"reproducible": result}), problems) == {"reproducible": result}
     assert problems == []
+
+
+def test_seeds_past_32_bits_note_what_torchs_cpu_generator_keeps() -> None:
+    seed = 2**32 + 1234
+    for source in ("comfy", "a1111 cpu"):
+        result = reproducibility("euler", "cpu", "cpu", seed=seed, noise_source=source)
+        assert result["verdict"] == "same machine"
+        assert f"low 32 bits of seed {seed}: seed 1234 draws the same noise" in result["reasons"][-1]
+    assert not any(
+        "32 bits" in r for r in reproducibility("euler", "cpu", "cpu", seed=1234, noise_source="comfy")["reasons"]
+    )
+    gpu = reproducibility("euler", "cpu", "cpu", seed=seed, noise_source="a1111 gpu")["reasons"]
+    assert not any("32 bits" in r for r in gpu) and any("same on any device" in r for r in gpu)

@@ -338,3 +338,27 @@ def test_client_prompt_id_is_kept_and_one_is_added_only_for_counters() -> None:
     drawn = request({"seed_number": 1, "mode": "increment"})
     resolve_request(drawn, SeedCounter(), server=server)
     assert isinstance(drawn["prompt_id"], str) and len(drawn["prompt_id"]) == 36
+
+
+@pytest.mark.parametrize(
+    ("strength", "pinned"),
+    [(0.3, True), ("0.5", True), (["7", 0], True), (0, False), (0.0, False), (float("nan"), False), (7, False)],
+)
+def test_absent_variation_seed_is_drawn_and_pinned_only_when_a_strength_uses_it(strength: object, pinned: bool) -> None:
+    draws = iter([111, 222])
+    body = request({"seed_number": 3, "mode": "fixed", "variation_strength": strength})
+    resolve_request(body, SeedCounter(), draw=lambda ideogram: next(draws))
+    inputs = body["prompt"]["5"]["inputs"]
+    chunk = body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["5"]
+    if pinned:
+        assert inputs["variation_seed"] == 111 and chunk["variation_seed"] == 111
+    else:
+        assert "variation_seed" not in inputs and "variation_seed" not in chunk
+    assert inputs["variation_strength"] is strength  # left exactly as sent: validation judges it
+
+
+def test_a_given_variation_seed_is_kept() -> None:
+    body = request({"seed_number": 3, "mode": "random", "variation_seed": 9, "variation_strength": 0.2})
+    resolve_request(body, SeedCounter(), draw=lambda ideogram: 5)
+    assert body["prompt"]["5"]["inputs"]["variation_seed"] == 9
+    assert "variation_seed" not in body["extra_data"]["extra_pnginfo"][EXTRA_KEY]["nodes"]["5"]

@@ -27,6 +27,8 @@ from .v3 import io
 logger = logging.getLogger("seed_number")
 
 NODE_ID = "LoadSeedDetails|SeedNumber"
+COMBO = io.Custom("COMBO")
+"""The type of a V3 combo input: ComfyUI links an output into one only when the output has this type."""
 UI_KEY = "seed_number_loaded"
 DEFAULTS = {
     "seed": 0,
@@ -120,10 +122,9 @@ class LoadSeedDetails(io.ComfyNode):
                     tooltip="Where the details came from (seed_number, comfyui prompt, a1111 parameters) "
                     "and which fields were missing.",
                 ),
-                io.Combo.Output(
+                COMBO.Output(  # typed COMBO (not its options) so it links into Seed Source's V3 combo
                     "noise_source",
                     display_name="noise_source",
-                    options=list(NOISE_SOURCES),
                     tooltip="Which noise made the image, for Seed Source's noise_source: an A1111/Forge "
                     "image's RNG (none or NV: a1111 gpu; CPU: a1111 cpu), comfy for a ComfyUI-made one.",
                 ),

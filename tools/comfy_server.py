@@ -100,6 +100,10 @@ class ComfyServer:
                 link.symlink_to(ckpt.resolve())
         for sub in ("input", "output", "temp", "user"):
             (self.base_dir / sub).mkdir(exist_ok=True)
+        if self.pack:  # the images the example workflows load (Re-make an A1111 image)
+            for example in sorted((PACK_ROOT / "workflows" / "inputs").glob("*.png")):
+                if not (self.base_dir / "input" / example.name).exists():
+                    shutil.copyfile(example, self.base_dir / "input" / example.name)
 
     def command(self) -> list[str]:
         cmd = [

@@ -40,6 +40,19 @@ CASES: list[tuple[str, Any, str]] = [
     ("batch_seeds", 1, "custom_validation_failed"),
     ("ideogram_range", [True, False, True], "bad_linked_input"),
     ("ideogram_range", ["4", 0], "return_type_mismatch"),  # a link to a LATENT
+    ("noise_source", "banana", "custom_validation_failed"),
+    ("noise_source", "A1111 GPU", "custom_validation_failed"),
+    ("noise_source", "a1111_gpu", "custom_validation_failed"),
+    ("noise_source", 0, "custom_validation_failed"),
+    ("variation_strength", -0.1, "custom_validation_failed"),
+    ("variation_strength", 1.5, "custom_validation_failed"),
+    ("variation_strength", float("nan"), "custom_validation_failed"),
+    ("variation_strength", float("inf"), "custom_validation_failed"),
+    ("variation_strength", "abc", "custom_validation_failed"),
+    ("variation_strength", [1, 2, 3], "bad_linked_input"),
+    ("variation_seed", -1, "value_smaller_than_min"),
+    ("variation_seed", MAX_SEED + 1, "value_bigger_than_max"),
+    ("variation_seed", "abc", "invalid_input_type"),
 ]
 
 

@@ -4,7 +4,9 @@ Pure Python (stdlib only: no ComfyUI, no torch, no pixel decoding). The details 
 are written twice:
 
 - ``DETAILS_CHUNK`` (``seed_number_details``): our own JSON, exact (``details_json``);
-- ``parameters``: the A1111 text every image site and tool reads (``a1111_infotext``).
+- ``parameters``: the A1111 text every image site and tool reads (``a1111_infotext``);
+- ``REMAKE_CHUNK`` (``seed_number_remake``), when given: the API prompt that makes this image alone
+  (``remake``).
 
 ``read_png_details`` reads a PNG's texts (``png_text``, bounded, pixels never decoded) and the details
 from, in this order, our JSON, ComfyUI's ``prompt`` chunk (the API graph, ``prompt_details``) or A1111
@@ -31,6 +33,7 @@ from .details_fields import MAX_DEFAULT_TEXT, DetailsError
 from .details_json import details_json, parse_details_json
 from .png_text import DETAILS_CHUNK, MAX_DEFAULT_BYTES, PARAMETERS_CHUNK, PROMPT_CHUNK, read_png_text
 from .prompt_details import details_from_comfy_prompt
+from .remake import REMAKE_CHUNK, remake_json
 
 __all__ = ["SOURCES", "ReadResult", "png_text_chunks", "read_png_details"]
 
@@ -94,10 +97,16 @@ def read_png_details(
     return ReadResult({}, SOURCE_NONE, problems)
 
 
-def png_text_chunks(details: Mapping[str, Any]) -> dict[str, str]:
-    """The text chunks a saver adds for ``details``: ``parameters`` (A1111) and ``DETAILS_CHUNK`` (our JSON).
+def png_text_chunks(details: Mapping[str, Any], remake: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The text chunks a saver adds for ``details``: ``parameters`` (A1111) and ``DETAILS_CHUNK`` (our JSON),
+    and with ``remake`` (the image's re-make API prompt, ``remake.remake_prompt``) ``REMAKE_CHUNK``.
 
     With Pillow: ``for k, v in png_text_chunks(d).items(): pnginfo.add_text(k, v)``; Pillow writes an iTXt
-    chunk for a value that is not Latin-1 (as A1111 does) and tEXt otherwise; our JSON is ASCII.
+    chunk for a value that is not Latin-1 (as A1111 does) and tEXt otherwise; our JSON is ASCII. A re-make
+    prompt longer than a reader reads (``MAX_DEFAULT_TEXT``) is left out.
     """
-    return {PARAMETERS_CHUNK: a1111_parameters(details), DETAILS_CHUNK: details_json(details)}
+    chunks = {PARAMETERS_CHUNK: a1111_parameters(details), DETAILS_CHUNK: details_json(details)}
+    remake_text = remake_json(remake) if remake is not None else None
+    if remake_text is not None:
+        chunks[REMAKE_CHUNK] = remake_text
+    return chunks

@@ -9,16 +9,26 @@ families with a file of the same schema in ComfyUI's user directory
      "families": {
        "<family>": {
          "detect": ["<ComfyUI model config class name>", ...],   # optional, used by model_family=auto
+         "file_names": ["<text>", ...],     # optional: a variant of its detect class, chosen by auto when
+                                            # a model file name in the graph contains one of these
+                                            # (compared lower-case, letters and digits only)
+         "shift_node": "ModelSamplingSD3" | "ModelSamplingAuraFlow" | "ModelSamplingFlux",
+                                            # optional: whose math applies the speeds' shift; without
+                                            # it a speed may not give a shift
+         "guidance_node": "FluxGuidance",   # optional: the speeds' guidance goes on the conditioning
          "note": "<where the numbers come from>",                   # optional
          "speeds": {
            "Turbo"|"Default"|"Quality": {
              "steps": int >= 1, "cfg": number >= 0, "sampler": <KSampler sampler name>,
              "scheduler": <KSampler scheduler name>, "denoise": 0 < number <= 1 (default 1),
-             "shift": number > 0 (optional, informational), "note": str (optional)}}}}}
+             "shift": 0 < number <= 100 (optional, needs shift_node),
+             "guidance": 0 <= number <= 100 (optional, needs guidance_node), "note": str (optional)}}}}}
 
 An override entry of a shipped family may give only some speeds, and of a speed only some fields;
-a new family must give all three speeds in full. Any problem is a :class:`PresetError` naming the
-file and the entry: a bad override never falls back silently to the shipped numbers.
+a new family must give all three speeds in full. A shipped family's ``shift_node`` and
+``guidance_node`` follow ComfyUI's model class and cannot be overridden. Any problem is a
+:class:`PresetError` naming the file and the entry: a bad override never falls back silently to
+the shipped numbers.
 """
 
 from __future__ import annotations
@@ -48,7 +58,17 @@ MIN_DENOISE = 0.01
 """Smallest ``denoise``: KSampler's own widget step (below it, steps / denoise explodes)."""
 MAX_CFG = 100.0
 MAX_FILE_BYTES = 1_000_000
-_FIELDS = {"steps", "cfg", "sampler", "scheduler", "denoise", "shift", "note"}
+MAX_SHIFT = 100.0
+"""ComfyUI's ModelSampling* nodes' own maximum shift."""
+MAX_GUIDANCE = 100.0
+"""FluxGuidance's own maximum."""
+SHIFT_NODES = ("ModelSamplingSD3", "ModelSamplingAuraFlow", "ModelSamplingFlux")
+"""ComfyUI's shift nodes whose math the node applies (multiplier 1000, 1.0, and Flux's time shift)."""
+SHIFT_MULTIPLIERS = {"ModelSamplingSD3": 1000.0, "ModelSamplingAuraFlow": 1.0}
+"""The timestep multiplier each discrete-flow shift node sets (ModelSamplingFlux has none)."""
+GUIDANCE_NODES = ("FluxGuidance",)
+_FIELDS = {"steps", "cfg", "sampler", "scheduler", "denoise", "shift", "guidance", "note"}
+_FAMILY_KEYS = ("detect", "file_names", "shift_node", "guidance_node", "note", "speeds")
 _REQUIRED = ("steps", "cfg", "sampler", "scheduler")
 
 
@@ -68,6 +88,8 @@ class Preset:
     scheduler: str
     denoise: float = 1.0
     shift: float | None = None
+    guidance: float | None = None
+    shift_node: str | None = None
     note: str = ""
 
     @property
@@ -135,8 +157,12 @@ def _check_speed(
                 raise PresetError(f"{at}: {_shown(value)} is not a number from {MIN_DENOISE:g} to 1")
             value = float(value)
         elif name == "shift":
-            if value is not None and (not _is_number(value) or value <= 0):
-                raise PresetError(f"{at}: {_shown(value)} is not a positive number")
+            if value is not None and (not _is_number(value) or not 0 < value <= MAX_SHIFT):
+                raise PresetError(f"{at}: {_shown(value)} is not a positive number up to {MAX_SHIFT:g}")
+            value = None if value is None else float(value)
+        elif name == "guidance":
+            if value is not None and (not _is_number(value) or not 0 <= value <= MAX_GUIDANCE):
+                raise PresetError(f"{at}: {_shown(value)} is not a number from 0 to {MAX_GUIDANCE:g}")
             value = None if value is None else float(value)
         elif name == "sampler":
             if not isinstance(value, str) or value not in samplers:
@@ -180,12 +206,24 @@ def parse_families(
             raise PresetError(f"{where}: {family!r} cannot be a family name")
         if not isinstance(spec, dict):
             raise PresetError(f"{where}: must be an object with 'speeds', got {type(spec).__name__}")
-        extra = sorted(set(spec) - {"detect", "note", "speeds"})
+        extra = sorted(set(spec) - set(_FAMILY_KEYS))
         if extra:
-            raise PresetError(f"{where}: unknown key {extra[0]!r} (expected detect, note, speeds)")
+            raise PresetError(f"{where}: unknown key {extra[0]!r} (expected {', '.join(_FAMILY_KEYS)})")
         detect = spec.get("detect", [])
         if not isinstance(detect, list) or not all(isinstance(d, str) and d for d in detect):
             raise PresetError(f"{where}.detect: must be a list of model class names")
+        file_names = spec.get("file_names", [])
+        if not isinstance(file_names, list) or not all(isinstance(f, str) and normalize_name(f) for f in file_names):
+            raise PresetError(f"{where}.file_names: must be a list of texts with letters or digits")
+        nodes = {}
+        for key, allowed in (("shift_node", SHIFT_NODES), ("guidance_node", GUIDANCE_NODES)):
+            value = spec.get(key)
+            if value is not None and value not in allowed:
+                raise PresetError(f"{where}.{key}: {_shown(value)} is not one of {', '.join(allowed)}")
+            if key in spec and family in known:
+                raise PresetError(f"{where}.{key}: a shipped family's {key} follows its ComfyUI model class")
+            if key in spec:
+                nodes[key] = value
         if not isinstance(spec.get("note", ""), str):
             raise PresetError(f"{where}.note: must be text")
         speeds = spec.get("speeds")
@@ -202,6 +240,8 @@ def parse_families(
                 raise PresetError(f"{where}.speeds: a new family needs all of {needed}; missing {missing[0]}")
         result[family] = {
             "detect": list(detect),
+            "file_names": list(file_names),
+            **nodes,
             "note": spec.get("note", ""),
             "speeds": {
                 speed: _check_speed(entry, f"{where}.speeds.{speed}", samplers, schedulers, complete=new)
@@ -230,21 +270,43 @@ def read_json(path: Path) -> Any:
         raise PresetError(f"{path}: JSON nested too deeply") from None
 
 
+def normalize_name(text: str) -> str:
+    """A file name or pattern compared for ``file_names``: lower-case letters and digits only."""
+    return "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What ``model_family=auto`` chose, and the rule that decided (for the receipt)."""
+
+    family: str
+    model_class: str
+    rule: str
+
+
 class PresetTable:
     """The shipped presets merged with a user override: lookup and model-family detection."""
 
     def __init__(self, families: dict[str, dict[str, Any]], sources: Sequence[str]) -> None:
         self._presets: dict[str, dict[str, Preset]] = {}
-        self._detect: dict[str, str] = {}
+        self._detect: dict[str, list[str]] = {}
+        self._file_names: dict[str, list[str]] = {}
         self.notes: dict[str, str] = {}
+        self.shift_nodes: dict[str, str | None] = {}
+        self.guidance_nodes: dict[str, str | None] = {}
         self.sources = tuple(sources)
         for family, spec in families.items():
+            shift_node = spec.get("shift_node")
             self._presets[family] = {
-                speed: Preset(family=family, speed=speed, **spec["speeds"][speed]) for speed in SPEEDS
+                speed: Preset(family=family, speed=speed, shift_node=shift_node, **spec["speeds"][speed])
+                for speed in SPEEDS
             }
             self.notes[family] = spec.get("note", "")
+            self.shift_nodes[family] = shift_node
+            self.guidance_nodes[family] = spec.get("guidance_node")
+            self._file_names[family] = [normalize_name(f) for f in spec.get("file_names", [])]
             for name in spec.get("detect", []):
-                self._detect[name] = family
+                self._detect.setdefault(name, []).append(family)
 
     @property
     def families(self) -> list[str]:
@@ -256,11 +318,36 @@ class PresetTable:
         except KeyError:
             raise PresetError(f"no preset for model_family {family!r} and speed {speed!r}") from None
 
+    def _base(self, candidates: list[str]) -> str:
+        """The family a class stands for without a file-name hint: the first without ``file_names``."""
+        return next((f for f in candidates if not self._file_names[f]), candidates[0])
+
     def detect(self, class_names: Iterable[str]) -> str | None:
-        """The family of a model, from its config class and base classes (most specific first)."""
-        for name in class_names:
-            if name in self._detect:
-                return self._detect[name]
+        """The base family of a model, from its config class and base classes (most specific first)."""
+        found = self.detect_from(class_names)
+        return found.family if found else None
+
+    def detect_from(self, class_names: Iterable[str], file_names: Iterable[str] = ()) -> Detection | None:
+        """The family of a model: its config class (most specific first), refined by a file name.
+
+        A family listing the class in ``detect`` and a ``file_names`` text found in one of the model's
+        file names (the loader's, a LoRA's) wins over the class's base family; the longest text wins.
+        """
+        names = [n for n in file_names if isinstance(n, str)]
+        for cls in class_names:
+            candidates = self._detect.get(cls)
+            if not candidates:
+                continue
+            best: tuple[int, str, str, str] | None = None
+            for family in candidates:
+                for pattern in self._file_names[family]:
+                    for name in names:
+                        if pattern in normalize_name(name) and (best is None or len(pattern) > best[0]):
+                            best = (len(pattern), family, pattern, name)
+            if best is not None:
+                _, family, pattern, name = best
+                return Detection(family, cls, f"model class {cls} and file name {name!r} (contains {pattern!r})")
+            return Detection(self._base(candidates), cls, f"model class {cls}")
         return None
 
 
@@ -274,14 +361,16 @@ def build_table(
         extra = parse_families(read_json(override), str(override), samplers, schedulers, known=families)
         sources.append(str(override))
         for family, spec in extra.items():
-            base = families.setdefault(family, {"detect": [], "note": "", "speeds": {}})
-            if spec["detect"]:
-                base["detect"] = spec["detect"]
-            if spec["note"]:
-                base["note"] = spec["note"]
+            base = families.setdefault(family, {"detect": [], "file_names": [], "note": "", "speeds": {}})
+            for key in ("detect", "file_names", "note"):
+                if spec[key]:
+                    base[key] = spec[key]
+            for key in ("shift_node", "guidance_node"):
+                base[key] = spec.get(key, base.get(key))
             for speed, fields in spec["speeds"].items():
                 base["speeds"][speed] = {**base["speeds"].get(speed, {}), **fields}
     _check_schedule_lengths(families, sources[-1])
+    _check_model_settings(families, sources[-1])
     return PresetTable(families, sources)
 
 
@@ -295,6 +384,20 @@ def _check_schedule_lengths(families: dict[str, dict[str, Any]], source: str) ->
                     f"{source}: families.{family}.speeds.{speed}: steps {steps} at denoise {denoise:g} "
                     f"needs a schedule of {steps / denoise:,.0f} steps, over {MAX_STEPS:,}"
                 )
+
+
+def _check_model_settings(families: dict[str, dict[str, Any]], source: str) -> None:
+    """PresetError for a shift on a family without a shift node, or guidance without a guidance node."""
+    for family, spec in families.items():
+        for speed, fields in spec["speeds"].items():
+            at = f"{source}: families.{family}.speeds.{speed}"
+            if fields.get("shift") is not None and not spec.get("shift_node"):
+                raise PresetError(
+                    f"{at}.shift: {family}'s model class has no shift (no shift_node; shift applies to "
+                    f"{', '.join(SHIFT_NODES)} families)"
+                )
+            if fields.get("guidance") is not None and not spec.get("guidance_node"):
+                raise PresetError(f"{at}.guidance: {family} takes no guidance (no guidance_node)")
 
 
 class TableCache:

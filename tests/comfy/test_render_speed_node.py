@@ -63,6 +63,84 @@ def test_auto_detects_the_family_from_comfyui_model_configs(
     assert out.ui["seed_number_speed"][0]["family"] == family
 
 
+AUTO_FAMILY = {
+    # every class of ComfyUI 0.3.64's supported_models -> what auto picks from the class alone
+    "SD15": "SD1.5",
+    "SD15_instructpix2pix": "SD1.5",
+    "SD20": "SD2.x",
+    "SD21UnclipL": "SD2.x",
+    "SD21UnclipH": "SD2.x",
+    "LotusD": "SD2.x",  # a subclass of SD20 (depth estimation): SD2.x numbers, pick your own
+    "SD_X4Upscaler": "SD2.x",  # a subclass of SD20 (upscaler): likewise
+    "SDXL": "SDXL",
+    "SDXL_instructpix2pix": "SDXL",
+    "SSD1B": "SDXL",
+    "KOALA_700M": "SDXL",
+    "KOALA_1B": "SDXL",
+    "Segmind_Vega": "SDXL",
+    "SD3": "SD3.x",
+    "AuraFlow": "AuraFlow",
+    "PixArtAlpha": "PixArt-Alpha",
+    "PixArtSigma": "PixArt-Sigma",
+    "HunyuanDiT": "HunyuanDiT",
+    "HunyuanDiT1": "HunyuanDiT",
+    "Flux": "Flux-dev",
+    "FluxSchnell": "Flux-schnell",
+    "FluxInpaint": "Flux-Fill",
+    "Chroma": "Chroma",
+    "ChromaRadiance": "Chroma-Radiance",
+    "QwenImage": "Qwen-Image",
+    "HiDream": "HiDream-Full",
+    "Lumina2": "Lumina2",
+    "Omnigen2": "OmniGen2",
+    "HunyuanImage21": "HunyuanImage-2.1",
+    "CosmosT2IPredict2": "Cosmos-Predict2",
+    "CosmosI2VPredict2": "Cosmos-Predict2",
+    "WAN21_T2V": "Wan2.1",
+    "WAN22_T2V": "Wan2.2-5B",
+    **dict.fromkeys(  # Wan's video subclasses: Wan 2.1 numbers for a single frame
+        ["WAN21_I2V", "WAN21_FunControl2V", "WAN21_Vace", "WAN21_Camera", "WAN22_Camera", "WAN22_S2V"], "Wan2.1"
+    ),
+    **dict.fromkeys(["WAN21_HuMo", "WAN22_Animate"], "Wan2.1"),
+    # not image families (video, audio, 3D, refiners, Stable Cascade's two stages): no auto family
+    **dict.fromkeys(
+        [
+            "Stable_Zero123",
+            "SDXLRefiner",
+            "Stable_Cascade_C",
+            "Stable_Cascade_B",
+            "SV3D_u",
+            "SV3D_p",
+            "SVD_img2vid",
+            "StableAudio",
+            "GenmoMochi",
+            "LTXV",
+            "HunyuanImage21Refiner",
+            "HunyuanVideo",
+            "HunyuanVideoI2V",
+            "HunyuanVideoSkyreelsI2V",
+            "CosmosT2V",
+            "CosmosI2V",
+            "Hunyuan3Dv2",
+            "Hunyuan3Dv2mini",
+            "Hunyuan3Dv2_1",
+            "ACEStep",
+        ]
+    ),
+}
+
+
+def test_auto_maps_every_comfyui_model_class(comfy: ModuleType, preset_module: ModuleType) -> None:
+    import comfy.supported_models as supported
+
+    table = preset_module.preset_table()
+    classes = {cls.__name__: cls for cls in supported.models}
+    assert set(classes) == set(AUTO_FAMILY)  # a class ComfyUI adds must be placed here
+    for name, cls in classes.items():
+        assert table.detect([c.__name__ for c in cls.__mro__]) == AUTO_FAMILY[name], name
+    assert set(AUTO_FAMILY.values()) - {None} <= set(table.families)
+
+
 def test_ladder_outputs_lists_for_stock_and_custom_sampling(comfy: ModuleType, preset_module: ModuleType) -> None:
     import comfy.samplers
 
@@ -81,9 +159,9 @@ def test_ladder_outputs_lists_for_stock_and_custom_sampling(comfy: ModuleType, p
 def test_auto_without_model_or_unknown_model_names_the_input(comfy: ModuleType, preset_module: ModuleType) -> None:
     with pytest.raises(ValueError, match="model_family auto needs a MODEL on the model input"):
         run_node(preset_module.RenderSpeedPreset, speed="Turbo", model_family="auto")
-    with pytest.raises(ValueError, match="does not know the model type WAN21_T2V"):
-        wan = fake_model("WAN21_T2V", comfy)
-        run_node(preset_module.RenderSpeedPreset, speed="Turbo", model_family="auto", model=wan)
+    with pytest.raises(ValueError, match="does not know the model type GenmoMochi"):
+        mochi = fake_model("GenmoMochi", comfy)
+        run_node(preset_module.RenderSpeedPreset, speed="Turbo", model_family="auto", model=mochi)
     assert "speed: 'Fast'" in preset_module.RenderSpeedPreset.validate_inputs(speed="Fast", model_family="SD1.5")
     # without a model the sigmas output is None (and refused when something is wired to it)
     assert run_node(preset_module.RenderSpeedPreset, speed="Turbo", model_family="SDXL").args[5] == [None]

@@ -63,7 +63,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 CACHE = pathlib.Path(os.environ.get("SEED_NUMBER_CACHE", pathlib.Path.home() / ".cache" / "seed-number"))
 TRAIN_DIR = CACHE / "train"
 MODELS_DIR = CACHE / "models"
-WEIGHTS_DIR = ROOT / "weights"
+#: The committed trained weights; ``SEED_NUMBER_WEIGHTS`` points elsewhere (e.g. a fresh export to a temporary
+#: folder, to try the demo or the benchmark on a training that is still running).
+WEIGHTS_DIR = pathlib.Path(os.environ.get("SEED_NUMBER_WEIGHTS") or ROOT / "weights")
 MANIFEST = "manifest.json"
 UNET_FILE = "demo_unet.safetensors"
 VAE_FILE = "demo_vae.safetensors"

@@ -212,3 +212,11 @@ def centroid_distance(a: Analysis, b: Analysis) -> float | None:
     if a.centroid is None or b.centroid is None:
         return None
     return math.dist(a.centroid, b.centroid)
+
+
+def mask_iou(a: Analysis, b: Analysis) -> float | None:
+    """Intersection over union of two images' shape masks (None if either has no shape)."""
+    if a.centroid is None or b.centroid is None:
+        return None
+    union = int((a.mask | b.mask).sum())
+    return int((a.mask & b.mask).sum()) / union if union else None

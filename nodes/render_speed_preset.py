@@ -1,7 +1,8 @@
 """Render Speed Preset (``RenderSpeedPreset|SeedNumber``): Ideogram's Turbo / Default / Quality.
 
 The numbers are data (``core/render_speed_presets.json`` plus the user override); this module
-only connects them to ComfyUI: the sampler and scheduler lists, model-family detection and sigmas.
+only connects them to ComfyUI: the sampler and scheduler lists, model-family detection, the
+family's shift on a clone of the model, its guidance on the conditioning, and sigmas.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from typing import Any
 import comfy.samplers
 import folder_paths
 
+from .core.model_settings import model_file_names, with_guidance
 from .core.presets import (
     AUTO,
     LADDER,
     OVERRIDE_PARTS,
     SPEED_CHOICES,
+    Detection,
     Preset,
     PresetError,
     PresetTable,
@@ -26,6 +29,7 @@ from .core.presets import (
 )
 from .core.run_values import run_values
 from .core.sockets import check_model, constant_problem
+from .model_sampling_patch import is_flow_model, shifted_model
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
@@ -34,6 +38,10 @@ NODE_ID = "RenderSpeedPreset|SeedNumber"
 UI_KEY = "seed_number_speed"
 SIGMAS_OUTPUT = 5
 """Index of the ``sigmas`` output (it needs the ``model`` input)."""
+MODEL_OUTPUT = 8
+"""Index of the patched ``model`` output (appended after the original eight: saved links keep their slots)."""
+POSITIVE_OUTPUT = 9
+"""Index of the ``positive`` output (the conditioning with the family's guidance)."""
 
 _cache = TableCache()
 _shipped = TableCache()
@@ -65,19 +73,38 @@ def _family_choices() -> list[str]:
         return [AUTO]
 
 
-def detect_family(table: PresetTable, model: Any) -> str:
-    """The preset family of a loaded MODEL, from its ComfyUI model config class."""
+def detect_family(table: PresetTable, model: Any, file_names: list[str]) -> Detection:
+    """The preset family of a loaded MODEL: its ComfyUI model config class, refined by file names."""
     config = getattr(getattr(model, "model", None), "model_config", None)
     if config is None:
         raise ValueError("Render Speed Preset: model_family auto needs a MODEL on the model input")
     names = [cls.__name__ for cls in type(config).__mro__]
-    family = table.detect(names)
-    if family is None:
+    found = table.detect_from(names, file_names)
+    if found is None:
         raise ValueError(
             f"Render Speed Preset: model_family auto does not know the model type {names[0]}; "
             f"choose one of {', '.join(table.families)} (or add it to {override_path()})"
         )
-    return family
+    return found
+
+
+def configured_model(model: Any, preset: Preset) -> Any:
+    """The model with the preset's shift applied on a clone; untouched when the preset has no shift."""
+    if model is None or preset.shift is None or preset.shift_node is None:
+        return model
+    if not is_flow_model(model):
+        raise ValueError(
+            f"Render Speed Preset: model_family {preset.family} applies a shift ({preset.shift_node}), "
+            f"but the model on the model input has no shift (not a flow model): choose its own family"
+        )
+    return shifted_model(model, preset.shift_node, preset.shift)
+
+
+def configured_positive(positive: Any, preset: Preset) -> Any:
+    """The conditioning with the preset's guidance, as FluxGuidance sets it; untouched without guidance."""
+    if positive is None or preset.guidance is None:
+        return positive
+    return with_guidance(positive, preset.guidance)
 
 
 def build_sigmas(model: Any, preset: Preset) -> Any:
@@ -87,13 +114,13 @@ def build_sigmas(model: Any, preset: Preset) -> Any:
     return sigmas[-(preset.steps + 1) :]
 
 
-def _sigmas_linked(prompt: Any, node_id: Any) -> bool:
+def _output_linked(prompt: Any, node_id: Any, index: int) -> bool:
     if not isinstance(prompt, dict):
         return False
     for node in prompt.values():
         inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
         for value in inputs.values() if isinstance(inputs, dict) else ():
-            if isinstance(value, list) and value == [str(node_id), SIGMAS_OUTPUT]:
+            if isinstance(value, list) and value == [str(node_id), index]:
                 return True
     return False
 
@@ -131,7 +158,15 @@ class RenderSpeedPreset(io.ComfyNode):
                 io.Model.Input(
                     "model",
                     optional=True,
-                    tooltip="The loaded model: lets auto detect the family; needed for the sigmas output.",
+                    tooltip="The loaded model: lets auto detect the family; needed for the sigmas and model "
+                    "outputs. The model output is this model with the family's shift applied.",
+                ),
+                io.Conditioning.Input(
+                    "positive",
+                    optional=True,
+                    tooltip="The positive conditioning: the positive output is it with the family's guidance "
+                    "set (as FluxGuidance does) for guidance-distilled families such as Flux-dev; "
+                    "otherwise passed through.",
                 ),
             ],
             outputs=[
@@ -169,15 +204,32 @@ class RenderSpeedPreset(io.ComfyNode):
                 io.Float.Output(
                     "denoise_out", display_name="denoise", is_output_list=True, tooltip="KSampler denoise."
                 ),
+                io.Model.Output(
+                    "model_out",
+                    display_name="model",
+                    is_output_list=True,
+                    tooltip="The model with the family's shift applied (as ModelSamplingSD3 / AuraFlow / Flux "
+                    "would); the input model itself when the family has no shift.",
+                ),
+                io.Conditioning.Output(
+                    "positive_out",
+                    display_name="positive",
+                    is_output_list=True,
+                    tooltip="The positive conditioning with the family's guidance (as FluxGuidance sets it); "
+                    "passed through when the family takes no guidance.",
+                ),
             ],
             hidden=[io.Hidden.unique_id, io.Hidden.prompt],
         )
 
     @classmethod
-    def validate_inputs(cls, speed: Any = None, model_family: Any = None, model: Any = None) -> bool | str:
-        problem = constant_problem("model", model, "MODEL")  # a linked model is None here
-        if problem is not True:
-            return problem
+    def validate_inputs(
+        cls, speed: Any = None, model_family: Any = None, model: Any = None, positive: Any = None
+    ) -> bool | str:
+        for name, value, type_name in (("model", model, "MODEL"), ("positive", positive, "CONDITIONING")):
+            problem = constant_problem(name, value, type_name)  # a linked input is None here
+            if problem is not True:
+                return problem
         if speed is not None and (not isinstance(speed, str) or speed not in SPEED_CHOICES):
             return f"speed: {speed!r} is not one of {', '.join(SPEED_CHOICES)}"
         try:
@@ -199,7 +251,39 @@ class RenderSpeedPreset(io.ComfyNode):
         return f"override {stat.st_mtime_ns} {stat.st_size}"
 
     @classmethod
-    def execute(cls, speed: str, model_family: str, model: Any = None) -> io.NodeOutput:
+    def execute(cls, speed: str, model_family: str, model: Any = None, positive: Any = None) -> io.NodeOutput:
+        cls._check_inputs(speed, model_family, model, positive)
+        table = preset_table()
+        detection = cls._family(table, model_family, model)
+        presets = [table.get(detection.family, s) for s in speeds_for(speed)]
+        models = cls._models(model, presets)
+        positives = [configured_positive(positive, p) for p in presets]
+        sigmas = [build_sigmas(m, p) if m is not None else None for m, p in zip(models, presets, strict=True)]
+        for p in presets:
+            if p.reproducibility:
+                logger.warning("Render Speed Preset %s %s: %s", p.family, p.speed, p.reproducibility)
+        values = cls._record(presets)
+        ui = {
+            UI_KEY: [
+                {
+                    **p.as_dict(),
+                    "ladder": speed == LADDER,
+                    "node": str(cls.hidden.unique_id),
+                    "detected_by": detection.rule,
+                    "shift_applied": m is not model,
+                    "guidance_applied": c is not positive,
+                }
+                for p, m, c in zip(presets, models, positives, strict=True)
+            ]
+        }
+        samplers = [comfy.samplers.sampler_object(p.sampler) for p in presets]
+        return io.NodeOutput(
+            values[0], values[1], values[2], values[3], samplers, sigmas, values[6], values[7], models, positives, ui=ui
+        )
+
+    @classmethod
+    def _check_inputs(cls, speed: Any, model_family: Any, model: Any, positive: Any) -> None:
+        """ValueError naming the input: bad values, nulls, non-MODEL models, outputs wired without inputs."""
         problem = cls.validate_inputs(speed=speed, model_family=model_family)
         for name, value in (("speed", speed), ("model_family", model_family)):
             if problem is True and value is None:  # an explicit null passes validation as "linked"
@@ -211,16 +295,38 @@ class RenderSpeedPreset(io.ComfyNode):
                 check_model("model", model)
             except ValueError as exc:
                 raise ValueError(f"Render Speed Preset: {exc}") from None
-        table = preset_table()
-        family = detect_family(table, model) if model_family == AUTO else model_family
-        presets = [table.get(family, s) for s in speeds_for(speed)]
-        if model is None and _sigmas_linked(cls.hidden.prompt, cls.hidden.unique_id):
-            raise ValueError("Render Speed Preset: the sigmas output needs the model input")
-        sigmas = [build_sigmas(model, p) if model is not None else None for p in presets]
+        if positive is not None and not isinstance(positive, list):
+            raise ValueError(f"Render Speed Preset: positive: expected a CONDITIONING, got {type(positive).__name__}")
+        for index, output, needs in (
+            (SIGMAS_OUTPUT, "sigmas", model),
+            (MODEL_OUTPUT, "model", model),
+            (POSITIVE_OUTPUT, "positive", positive),
+        ):
+            if needs is None and _output_linked(cls.hidden.prompt, cls.hidden.unique_id, index):
+                input_name = "positive" if output == "positive" else "model"
+                raise ValueError(f"Render Speed Preset: the {output} output needs the {input_name} input")
+
+    @classmethod
+    def _family(cls, table: PresetTable, model_family: str, model: Any) -> Detection:
+        """The chosen family, or for ``auto`` the detected one with the rule that decided."""
+        if model_family != AUTO:
+            return Detection(model_family, "", "model_family chosen")
+        names = model_file_names(cls.hidden.prompt, cls.hidden.unique_id)
+        return detect_family(table, model, names)
+
+    @classmethod
+    def _models(cls, model: Any, presets: list[Preset]) -> list[Any]:
+        """One configured model per preset; speeds with the same shift share one clone."""
+        by_shift: dict[Any, Any] = {}
         for p in presets:
-            if p.reproducibility:
-                logger.warning("Render Speed Preset %s %s: %s", family, p.speed, p.reproducibility)
-        # The plain outputs by index (also what Seed Details reads back for each list element).
+            key = (p.shift_node, p.shift)
+            if key not in by_shift:
+                by_shift[key] = configured_model(model, p)
+        return [by_shift[(p.shift_node, p.shift)] for p in presets]
+
+    @classmethod
+    def _record(cls, presets: list[Preset]) -> dict[int, list[Any]]:
+        """The plain outputs by index, recorded for Seed Details (it reads each list element back)."""
         values = {
             0: [p.steps for p in presets],
             1: [p.cfg for p in presets],
@@ -237,8 +343,9 @@ class RenderSpeedPreset(io.ComfyNode):
                 "value": values,
                 "sigmas": {5: [{"steps": p.steps, "scheduler": p.scheduler, "denoise": p.denoise} for p in presets]},
                 "speed": {"*": [p.speed for p in presets]},
+                "model_settings": {
+                    "*": [{"family": p.family, "shift": p.shift, "guidance": p.guidance} for p in presets]
+                },
             },
         )
-        ui = {UI_KEY: [{**p.as_dict(), "ladder": speed == LADDER, "node": str(cls.hidden.unique_id)} for p in presets]}
-        samplers = [comfy.samplers.sampler_object(p.sampler) for p in presets]
-        return io.NodeOutput(values[0], values[1], values[2], values[3], samplers, sigmas, values[6], values[7], ui=ui)
+        return values

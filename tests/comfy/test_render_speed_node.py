@@ -58,9 +58,12 @@ def fake_model(config_name: str, comfy: ModuleType) -> SimpleNamespace:
 def test_auto_detects_the_family_from_comfyui_model_configs(
     comfy: ModuleType, preset_module: ModuleType, config: str, family: str
 ) -> None:
-    model = fake_model(config, comfy)
-    out = run_node(preset_module.RenderSpeedPreset, speed="Default", model_family="auto", model=model)
+    model_type = {"SD3": "FLOW", "Flux": "FLUX", "FluxSchnell": "FLUX"}.get(config, "EPS")
+    out = run_node(
+        preset_module.RenderSpeedPreset, speed="Default", model_family="auto", model=real_model(config, model_type)
+    )
     assert out.ui["seed_number_speed"][0]["family"] == family
+    assert out.ui["seed_number_speed"][0]["detected_by"] == f"model class {config}"
 
 
 AUTO_FAMILY = {
@@ -146,7 +149,8 @@ def test_ladder_outputs_lists_for_stock_and_custom_sampling(comfy: ModuleType, p
 
     model = fake_model("SD15", comfy)
     out = run_node(preset_module.RenderSpeedPreset, speed="Ladder", model_family="SD1.5", model=model)
-    steps, cfg, sampler_name, scheduler, sampler, sigmas, label, denoise = out.args
+    steps, cfg, sampler_name, scheduler, sampler, sigmas, label, denoise, models, positives = out.args
+    assert models == [model, model, model] and positives == [None, None, None]  # SD1.5: no shift, no guidance
     assert steps == [12, 20, 40] and label == ["Turbo", "Default", "Quality"]
     assert all(name in comfy.samplers.KSampler.SAMPLERS for name in sampler_name)
     assert all(isinstance(s, comfy.samplers.KSAMPLER) for s in sampler)
@@ -187,3 +191,136 @@ def test_contact_sheet_node_grids_a_list_and_a_batch(sheet_module: ModuleType, t
     [saved] = out.ui["images"]
     assert saved["type"] == "temp" and (tmp_path / saved["filename"]).exists()
     assert "filename_prefix" in sheet_module.SeedContactSheet.validate_inputs(filename_prefix=["../escape"])
+
+
+# -- the node configures the model: shift as ComfyUI's ModelSampling* nodes, guidance as FluxGuidance --
+
+
+def real_model(config_name: str, model_type: str = "FLOW"):
+    """A ModelPatcher over a bare module with ComfyUI's own config class and sampling object."""
+    import comfy.model_base
+    import comfy.model_patcher
+    import comfy.supported_models as supported
+
+    config_cls = getattr(supported, config_name)
+    config = config_cls.__new__(config_cls)
+    module = torch.nn.Module()
+    module.model_config = config
+    module.model_sampling = comfy.model_base.model_sampling(config, getattr(comfy.model_base.ModelType, model_type))
+    return comfy.model_patcher.ModelPatcher(module, torch.device("cpu"), torch.device("cpu"))
+
+
+def comfy_shifted(model, shift_node: str, shift: float):
+    """The same model patched by ComfyUI's own shift node."""
+    from comfy_extras import nodes_model_advanced as advanced
+
+    if shift_node == "ModelSamplingFlux":  # max_shift == base_shift: the node's shift is exactly that value
+        return advanced.ModelSamplingFlux().patch(model, shift, shift, 1024, 1024)[0]
+    node = getattr(advanced, shift_node)()
+    return (node.patch(model, shift) if shift_node == "ModelSamplingSD3" else node.patch_aura(model, shift))[0]
+
+
+@pytest.mark.parametrize(
+    ("config", "model_type", "family", "shift_node"),
+    [
+        ("SD3", "FLOW", "SD3.x", "ModelSamplingSD3"),
+        ("HiDream", "FLOW", "HiDream-Dev", "ModelSamplingSD3"),
+        ("WAN21_T2V", "FLOW", "Wan2.1", "ModelSamplingSD3"),
+        ("QwenImage", "FLUX", "Qwen-Image", "ModelSamplingAuraFlow"),
+        ("Lumina2", "FLOW", "Lumina2", "ModelSamplingAuraFlow"),
+        ("AuraFlow", "FLOW", "AuraFlow", "ModelSamplingAuraFlow"),
+        ("Chroma", "FLUX", "Chroma", "ModelSamplingAuraFlow"),
+        ("Flux", "FLUX", "Flux-dev", "ModelSamplingFlux"),
+        ("FluxSchnell", "FLUX", "Flux-schnell", "ModelSamplingFlux"),
+    ],
+)
+def test_shift_sigmas_equal_comfyuis_own_node_and_basic_scheduler_bitwise(
+    comfy: ModuleType, preset_module: ModuleType, config: str, model_type: str, family: str, shift_node: str
+) -> None:
+    from comfy_extras.nodes_custom_sampler import BasicScheduler
+
+    model = real_model(config, model_type)
+    out = run_node(preset_module.RenderSpeedPreset, speed="Ladder", model_family=family, model=model)
+    steps, _, _, schedulers, _, sigmas, _, _, models, _ = out.args
+    table = preset_module.preset_table()
+    for k, speed in enumerate(("Turbo", "Default", "Quality")):
+        preset = table.get(family, speed)
+        assert preset.shift_node == shift_node and models[k] is not model  # a clone: the input stays as it was
+        theirs = comfy_shifted(model, shift_node, preset.shift)
+        [expected] = BasicScheduler().get_sigmas(theirs, schedulers[k], steps[k], 1.0)
+        [ours] = BasicScheduler().get_sigmas(models[k], schedulers[k], steps[k], 1.0)
+        assert torch.equal(sigmas[k], expected) and torch.equal(ours, expected), (family, speed)
+        ms = models[k].get_model_object("model_sampling")
+        assert type(ms).__mro__[1:3] == type(theirs.get_model_object("model_sampling")).__mro__[1:3]
+        assert out.ui["seed_number_speed"][k]["shift_applied"] is True
+    assert model.get_model_object("model_sampling") is model.model.model_sampling  # untouched
+
+
+def test_guidance_equals_flux_guidance_and_leaves_the_input_alone(comfy: ModuleType, preset_module: ModuleType) -> None:
+    from comfy_extras.nodes_flux import FluxGuidance
+
+    cond = [[torch.ones(1, 3, 8), {"pooled_output": torch.zeros(1, 8)}], [torch.zeros(1, 2, 8), {"guidance": 9.0}]]
+    for family, guidance in (("Flux-dev", 3.5), ("Flux-Kontext", 2.5), ("Flux-Fill", 30.0)):
+        out = run_node(preset_module.RenderSpeedPreset, speed="Default", model_family=family, positive=cond)
+        [ours] = out.args[9]
+        [theirs] = FluxGuidance.execute(cond, guidance).args
+        assert len(ours) == len(theirs) == 2
+        for a, b in zip(ours, theirs, strict=True):
+            assert a[0] is b[0] and a[1].keys() == b[1].keys() and a[1]["guidance"] == b[1]["guidance"] == guidance
+        assert out.ui["seed_number_speed"][0]["guidance_applied"] is True
+    assert "guidance" not in cond[0][1] and cond[1][1]["guidance"] == 9.0  # FluxGuidance copies; so do we
+    out = run_node(preset_module.RenderSpeedPreset, speed="Default", model_family="Qwen-Image", positive=cond)
+    assert out.args[9] == [cond]  # no guidance for Qwen-Image: passed through
+
+
+def test_a_shift_family_on_a_model_without_shift_is_a_clear_error(comfy: ModuleType, preset_module: ModuleType) -> None:
+    model = real_model("SD15", "EPS")
+    with pytest.raises(ValueError, match=r"model_family SD3\.x applies a shift .* has no shift"):
+        run_node(preset_module.RenderSpeedPreset, speed="Turbo", model_family="SD3.x", model=model)
+    out = run_node(preset_module.RenderSpeedPreset, speed="Turbo", model_family="SD1.5", model=model)
+    assert out.args[8] == [model] and out.ui["seed_number_speed"][0]["shift_applied"] is False
+
+
+@pytest.mark.parametrize(
+    ("config", "loader", "family", "rule"),
+    [
+        (
+            "HiDream",
+            {"class_type": "UNETLoader", "inputs": {"unet_name": "hidream_i1_fast_fp8.safetensors"}},
+            "HiDream-Fast",
+            "model class HiDream and file name 'hidream_i1_fast_fp8.safetensors' (contains 'fast')",
+        ),
+        (
+            "HiDream",
+            {"class_type": "UNETLoader", "inputs": {"unet_name": "hidream_i1_full_fp8.safetensors"}},
+            "HiDream-Full",
+            "model class HiDream",
+        ),
+        (
+            "SDXL",
+            {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd_xl_turbo_1.0_fp16.safetensors"}},
+            "SDXL-Turbo",
+            "model class SDXL and file name 'sd_xl_turbo_1.0_fp16.safetensors' (contains 'turbo')",
+        ),
+    ],
+)
+def test_auto_refines_the_family_from_the_loader_file_name_in_the_prompt(
+    comfy: ModuleType, preset_module: ModuleType, config: str, loader: dict, family: str, rule: str
+) -> None:
+    from comfy_api.latest import io
+
+    prompt = {
+        "1": loader,
+        "2": {"class_type": "LoraLoaderModelOnly", "inputs": {"model": ["1", 0], "lora_name": "style.safetensors"}},
+        "5": {"class_type": "RenderSpeedPreset|SeedNumber", "inputs": {"model": ["2", 0], "speed": "Default"}},
+    }
+    model = real_model(config, "EPS" if config == "SDXL" else "FLOW")
+    out = run_node(
+        preset_module.RenderSpeedPreset,
+        hidden={io.Hidden.prompt: prompt},
+        speed="Default",
+        model_family="auto",
+        model=model,
+    )
+    [ui] = out.ui["seed_number_speed"]
+    assert (ui["family"], ui["detected_by"]) == (family, rule)

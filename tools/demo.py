@@ -109,8 +109,8 @@ def load_workflows(
             inputs = node.get("inputs", {})
             if node.get("class_type") == "CheckpointLoaderSimple":
                 inputs["ckpt_name"] = checkpoint_name
-            if size and node.get("class_type") == "EmptyLatentImage":
-                inputs.update(width=size, height=size)
+            if size and node.get("class_type") == "EmptyLatentImage":  # a linked size (a re-make) stays linked
+                inputs.update({k: size for k in ("width", "height") if not isinstance(inputs.get(k), list)})
             if steps and "steps" in inputs and not isinstance(inputs["steps"], list):
                 inputs["steps"] = steps
         workflows[path.stem] = prompt

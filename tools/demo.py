@@ -11,7 +11,8 @@ knows: the lighthouse prompt becomes ``DEMO_PROMPT``, the variant template ``DEM
 and shapes), the negative prompt is empty (the model's unconditional prompt). The files in
 ``workflows/`` are not changed; with ``--checkpoint`` the examples run as they are.
 
-Usage: ``scripts/demo [--out DIR] [--serve | --prepare] [--checkpoint FILE | --weights DIR] [--size PX] [--steps N]``
+Usage: ``scripts/demo [--out DIR] [--serve | --prepare] [--checkpoint FILE | --weights DIR] [--sheets DIR]
+[--size PX] [--steps N]``
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ DEMO_PROMPT = "a red circle on a blue background"
 DEMO_TEMPLATE = "a {red|yellow|white} {circle|square|triangle} on a blue background"
 DEMO_NEGATIVE = ""
 DEMO_SIZE = 64
+SHEET_NODE = "SeedContactSheet|SeedNumber"
 
 
 class DemoError(RuntimeError):
@@ -136,6 +138,18 @@ def collect(server: ComfyServer, name: str, entry: dict[str, Any], out: Path) ->
     return rows
 
 
+def copy_sheets(prompt: dict[str, Any], name: str, rows: list[dict[str, Any]], out: Path, sheets: Path) -> list[Path]:
+    """Copy each contact sheet of one workflow's run (already in ``out``) to ``sheets/<workflow>.png``."""
+    sheet_nodes = {node_id for node_id, node in prompt.items() if node.get("class_type") == SHEET_NODE}
+    files = [row["file"] for row in rows if row["node"] in sheet_nodes]
+    copied = []
+    for k, file in enumerate(files):
+        target = sheets / (f"{name}.png" if k == 0 else f"{name}_{k + 1}.png")
+        shutil.copyfile(out / file, target)
+        copied.append(target)
+    return copied
+
+
 def _seeds_text(s: dict[str, Any]) -> str:
     if s.get("count", 1) > 1:
         return f"{s['seed']} … {s['seed'] + s['count'] - 1} ({s['count']} seeds, {s['mode']})"
@@ -182,6 +196,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only prepare (build the trained demo model) and print its absolute path as the last line",
     )
     parser.add_argument("--checkpoint", type=Path, help="a real .safetensors checkpoint instead of the demo one")
+    parser.add_argument(
+        "--sheets", type=Path, help="also copy each example's contact sheet to DIR/<workflow>.png (e.g. docs/)"
+    )
     parser.add_argument(
         "--weights", type=Path, help="the trained demo model's weights folder (default: weights/, SEED_NUMBER_WEIGHTS)"
     )
@@ -238,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
             entry = server.run(prompt, timeout=1800)
             new = collect(server, name, entry, out)
             rows.extend(new)
+            if args.sheets is not None:
+                args.sheets.mkdir(parents=True, exist_ok=True)
+                for path in copy_sheets(prompt, name, new, out, args.sheets):
+                    logger.info("contact sheet -> %s", path)
             logger.info(
                 "%s: %d image(s), seed %s, %.1f s",
                 name,

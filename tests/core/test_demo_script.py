@@ -70,3 +70,15 @@ def test_prepare_prints_a_given_checkpoint_as_the_last_line(
     assert demo.main(["--prepare", "--checkpoint", str(model)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == str(model.resolve())
     assert demo.main(["--prepare", "--checkpoint", str(tmp_path / "nope.safetensors")]) == 2
+
+
+def test_sheets_are_copied_under_the_workflows_name(tmp_path: pathlib.Path) -> None:
+    prompt = {"8": {"class_type": "SaveImage"}, "10": {"class_type": demo.SHEET_NODE}}
+    out, sheets = tmp_path / "out", tmp_path / "docs"
+    out.mkdir()
+    sheets.mkdir()
+    for name in ("a.png", "sheet.png"):
+        (out / name).write_bytes(name.encode())
+    rows = [{"node": "8", "file": "a.png"}, {"node": "10", "file": "sheet.png"}]
+    assert demo.copy_sheets(prompt, "seed_sweep", rows, out, sheets) == [sheets / "seed_sweep.png"]
+    assert (sheets / "seed_sweep.png").read_bytes() == b"sheet.png"

@@ -217,3 +217,96 @@ def test_bad_inputs() -> None:
         philox4x32((0, 0, -1, 0), (0, 0))
     with pytest.raises(ValueError, match="four counter words"):
         philox4x32((0, 0, 0), (0, 0))
+
+
+def reference_box_muller(w0: int, w1: int) -> float:
+    """The Box–Muller sine branch of one pair of words, with Python's ``math`` (double), then float32."""
+    return to_float32(math.sqrt(-2.0 * math.log(w0 * INV + INV / 2)) * math.sin(w1 * INV_2PI + INV_2PI / 2))
+
+
+def test_fast_box_muller_equals_reference_on_edge_and_random_words() -> None:
+    """The torch-sine path (with its re-rounding check) against the reference form, bit for bit.
+
+    The words cover the ends of both ranges, angles next to π (where the sine is smallest relative
+    to its argument) and random pairs.
+    """
+    from seed_number.nodes.core import philox
+
+    rng = np.random.default_rng(23)
+    edges = np.array([0, 1, 2, 2**31 - 1, 2**31, 2**31 + 1, 2**32 - 2, 2**32 - 1], dtype=np.uint64)
+    near_pi = np.arange(2**31 - 3000, 2**31 + 3000, dtype=np.uint64)
+    w0 = np.concatenate([np.repeat(edges, edges.size), rng.integers(0, 2**32, near_pi.size, dtype=np.uint64)])
+    w1 = np.concatenate([np.tile(edges, edges.size), near_pi])
+    w0 = np.concatenate([w0, rng.integers(0, 2**32, 300_000, dtype=np.uint64)]).astype(np.uint32)
+    w1 = np.concatenate([w1, rng.integers(0, 2**32, 300_000, dtype=np.uint64)]).astype(np.uint32)
+    space = philox._Workspace(w0.size)
+    fast = np.empty(w0.size, np.float32)
+    philox._box_muller_fast(w0, w1, fast, space, 0)
+    assert np.array_equal(fast.view(np.uint32), philox.box_muller_sine(w0, w1).view(np.uint32))
+    for i in range(0, 64 + near_pi.size, 97):
+        assert fast[i] == reference_box_muller(int(w0[i]), int(w1[i]))
+
+
+def test_elements_near_a_rounding_boundary_are_redone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide margin sends many elements down the reference path; the result must not change."""
+    from seed_number.nodes.core import philox
+
+    expected = reference_randn(3, (4, 8, 12))
+    monkeypatch.setattr(philox, "ROUNDING_MARGIN", 2.0**-20)
+    redone = []
+    original = philox._box_muller_fast
+    monkeypatch.setattr(philox, "_box_muller_fast", lambda *args: redone.append(original(*args)) or redone[-1])
+    assert torch.equal(nv_randn(3, (4, 8, 12)), expected)
+    assert sum(redone) > 10
+
+
+@pytest.mark.parametrize(("chunk", "sine_block"), [(7, 3), (64, 7), (96, 96), (384, 1024)])
+def test_block_and_sine_block_sizes_do_not_change_the_result(
+    monkeypatch: pytest.MonkeyPatch, chunk: int, sine_block: int
+) -> None:
+    from seed_number.nodes.core import philox
+
+    expected = reference_randn(11, (4, 8, 12))
+    monkeypatch.setattr(philox, "CHUNK", chunk)
+    monkeypatch.setattr(philox, "SINE_BLOCK", sine_block)
+    assert torch.equal(nv_randn(11, (4, 8, 12)), expected)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_helper_threads_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+    from seed_number.nodes.core import philox
+
+    expected = reference_randn(1234, (16, 8, 12))
+    monkeypatch.setattr(philox, "CHUNK", 40)
+    monkeypatch.setattr(philox, "MAX_THREADS", threads)
+    monkeypatch.setattr(philox, "_thread_count", lambda blocks: min(threads, blocks))
+    assert torch.equal(nv_randn(1234, (16, 8, 12)), expected)
+
+
+def test_many_callers_share_the_helper_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from seed_number.nodes.core import philox
+
+    monkeypatch.setattr(philox, "CHUNK", 100)
+    monkeypatch.setattr(philox, "_thread_count", lambda blocks: min(2, blocks))
+    shapes = [(4, 16, 16), (16, 8, 12), (3, 5), (4, 8, 12)] * 4
+    expected = [reference_randn(i, shape) for i, shape in enumerate(shapes)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda a: nv_randn(a[0], a[1]), enumerate(shapes)))
+    assert all(torch.equal(g, e) for g, e in zip(got, expected, strict=True))
+
+
+def test_thread_count_respects_cpus_and_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seed_number.nodes.core import philox
+
+    monkeypatch.setattr(philox, "MAX_THREADS", 2)
+    monkeypatch.setattr(philox.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(philox.torch, "get_num_threads", lambda: 8)
+    assert philox._thread_count(1) == 1  # one block: nothing to share
+    assert philox._thread_count(8) == 2
+    monkeypatch.setattr(philox.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert philox._thread_count(8) == 1  # a single CPU: no helper thread
+    monkeypatch.setattr(philox.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(philox.torch, "get_num_threads", lambda: 1)
+    assert philox._thread_count(8) == 1  # torch limited to one thread: so is the noise

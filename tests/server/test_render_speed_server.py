@@ -28,7 +28,10 @@ from .conftest import (
     saved_images,
 )
 
-FAMILIES = list(json.loads(SHIPPED_PATH.read_text())["families"])
+SHIPPED = json.loads(SHIPPED_PATH.read_text())["families"]
+FAMILIES = list(SHIPPED)
+NO_SHIFT_FAMILIES = [f for f in FAMILIES if "shift_node" not in SHIPPED[f]]
+"""The families whose presets run on the demo checkpoint (SD1.5 sampling: a shift needs a flow model)."""
 OVERRIDE = "seed_number/render_speed_presets.json"
 
 
@@ -48,14 +51,27 @@ def test_preset_node_is_listed_with_stock_combo_outputs(comfy_server: ComfyServe
     assert info["category"] == "Seed Number"
     assert info["input"]["required"]["speed"][1]["options"] == ["Turbo", "Default", "Quality", "Ladder"]
     assert info["input"]["required"]["model_family"][1]["options"] == ["auto", *FAMILIES]
-    assert info["output_name"] == ["steps", "cfg", "sampler_name", "scheduler", "sampler", "sigmas", "speed", "denoise"]
+    assert info["output_name"] == [  # new outputs appended: saved workflows' links by slot index keep working
+        "steps",
+        "cfg",
+        "sampler_name",
+        "scheduler",
+        "sampler",
+        "sigmas",
+        "speed",
+        "denoise",
+        "model",
+        "positive",
+    ]
+    assert info["output"][8:] == ["MODEL", "CONDITIONING"]
+    assert info["input"]["optional"]["positive"][0] == "CONDITIONING"
     # the combo outputs are typed as KSampler's own option lists, so links to it validate
     assert info["output"][2] == ksampler["sampler_name"][0]
     assert info["output"][3] == ksampler["scheduler"][0]
     assert all(info["output_is_list"])
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", NO_SHIFT_FAMILIES)
 def test_every_family_and_speed_runs_through_a_stock_ksampler(comfy_server: ComfyServer, family: str) -> None:
     shipped = json.loads(SHIPPED_PATH.read_text())["families"][family]["speeds"]
     for speed in SPEEDS:
@@ -190,6 +206,20 @@ MALFORMED = [
     (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"cfg": 1' + b"0" * 400 + b"}}}}}", "cfg: a 401-digit number"),
     (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"steps": 1' + b"0" * 400 + b"}}}}}", "steps: a 401-digit number"),
     (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"denoise": 1e-300}}}}}', "denoise: 1e-300 is not a number from"),
+    # issue 13: a shift where the model class has none, a negative shift, guidance where there is none
+    (
+        b'{"families": {"SD1.5": {"speeds": {"Turbo": {"shift": 3.0}}}}}',
+        "families.SD1.5.speeds.Turbo.shift: SD1.5's model class has no shift",
+    ),
+    (b'{"families": {"SD3.x": {"speeds": {"Turbo": {"shift": -2}}}}}', "families.SD3.x.speeds.Turbo.shift: -2 is not"),
+    (
+        b'{"families": {"Qwen-Image": {"speeds": {"Default": {"guidance": 3.5}}}}}',
+        "families.Qwen-Image.speeds.Default.guidance: Qwen-Image takes no guidance",
+    ),
+    (
+        b'{"families": {"SDXL": {"shift_node": "ModelSamplingSD3", "speeds": {}}}}',
+        "families.SDXL.shift_node: a shipped family's shift_node follows its ComfyUI model class",
+    ),
     (b'{"families": {"SD1.5": {"speeds": {"Turbo": {"steps": 500, "denoise": 0.02}}}}}', "needs a schedule of 25,000"),
 ]
 
@@ -236,6 +266,8 @@ def test_a_broken_presets_file_never_unloads_the_pack(clean_override: ComfyServe
         ({"speed": 3}, "speed: 3 is not one of"),
         ({"model_family": "SD9"}, "model_family: 'SD9' is not one of auto, SD1.5"),
         ({"model_family": ["x"]}, "model_family"),
+        ({"model_family": "Flux-Dev"}, "model_family: 'Flux-Dev' is not one of auto, SD1.5"),  # names are exact
+        ({"positive": "a cat"}, "positive: must be linked to a CONDITIONING output, got a constant (str)"),
     ],
 )
 def test_bad_preset_inputs_are_http_400_naming_the_input(

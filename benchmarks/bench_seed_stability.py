@@ -28,6 +28,7 @@ import argparse
 import itertools
 import logging
 import math
+import signal
 import statistics
 import sys
 import tempfile
@@ -225,6 +226,10 @@ def render_all(checkpoint: Path, n_prompts: int, n_seeds: int) -> tuple[Figures,
     return measure(images, prompts, edits, figures), seconds
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def resolve_checkpoint(args: argparse.Namespace, tmp: Path) -> Path:
     """The checkpoint to measure: ``--checkpoint``, a build of ``--from-train`` (exported to ``tmp``) or of weights/."""
     from tools.demo_model import WEIGHTS_DIR
@@ -287,13 +292,21 @@ def main(argv: list[str] | None = None) -> int:
     if find_comfyui() is None:
         print("no ComfyUI found (set COMFYUI_PATH): nothing measured")  # noqa: T201
         return 1
+    # SIGTERM, a closed terminal and SIGINT (ignored in a background job otherwise) unwind through the
+    # `finally` that stops ComfyUI, and the temporary folder is removed.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     with tempfile.TemporaryDirectory(prefix="seed-number-stability-") as tmp:
         try:
             checkpoint = resolve_checkpoint(args, Path(tmp))
         except DemoModelError as exc:
             print(f"seed stability not measured: {exc}")  # noqa: T201
             return 1
-        figures, seconds = render_all(checkpoint, n_prompts, n_seeds)
+        try:
+            figures, seconds = render_all(checkpoint, n_prompts, n_seeds)
+        except KeyboardInterrupt as exc:
+            print(f"seed stability: interrupted ({exc}); ComfyUI stopped, nothing recorded")  # noqa: T201
+            return 130
     rows = report(summary(figures), figures, n_prompts, n_seeds, seconds)
     if not args.quick:
         record("bench_seed_stability", rows)

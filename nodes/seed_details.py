@@ -4,8 +4,9 @@ Finds each image's generation details in the executed graph with no extra wiring
 from its ``images`` input to the sampler that produced them (so with two samplers each image gets
 its own), reads that sampler's inputs, and takes run-time values (seed sweeps, speed ladders,
 prompt variants: which list element made which image) from what the pack's nodes recorded when
-they ran (``core/run_values``). Saves like Save Image, plus an A1111 ``parameters`` chunk and our
-JSON chunk; the same details go into the ``ui`` output for ``/history`` and the browser.
+they ran (``core/run_values``). Saves like Save Image, plus an A1111 ``parameters`` chunk, our
+JSON chunk and the image's re-make prompt (``core/remake``: the API prompt that makes this image
+alone); the same details and prompt go into the ``ui`` output for ``/history`` and the browser.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .core.model_hash import HashCache, autov2_hash
 from .core.paths import check_prefix, prefix_problem
 from .core.png_details import png_text_chunks
 from .core.prompt_details import details_for_sampler, producing_sampler
+from .core.remake import REMAKE_KEY, remake_json, remake_prompt
 from .core.reproducibility import reproducibility
 from .core.run_values import run_values
 from .core.sockets import check_images, constant_problem
@@ -279,6 +281,7 @@ class SeedDetails(io.ComfyNode):
             found = batch_details(prompt, str(cls.hidden.unique_id), element, batch_size, size, env)
             for item, details in enumerate(found):
                 image = batch[item]
+                remake = _remake(prompt, details, str(cls.hidden.unique_id))  # from the graph's values, not overrides
                 for key in OVERRIDES:
                     value = _pick(overrides.get(key), element)
                     if value is not None:
@@ -286,17 +289,44 @@ class SeedDetails(io.ComfyNode):
                 details = validate_details(details)
                 details["version"] = DETAILS_VERSION
                 filename = f"{name.replace('%batch_num%', str(item))}_{counter:05}_.png"
-                _save_png(image, os.path.join(out_dir, filename), cls.hidden.prompt, cls.hidden.extra_pnginfo, details)
+                path = os.path.join(out_dir, filename)
+                _save_png(image, path, cls.hidden.prompt, cls.hidden.extra_pnginfo, details, remake)
                 saved = {"filename": filename, "subfolder": subfolder, "type": kind}
                 results.append(saved)
-                all_details.append({**details, "image": saved, "node": str(cls.hidden.unique_id)})
+                all_details.append({**details, "image": saved, "node": str(cls.hidden.unique_id), REMAKE_KEY: remake})
                 counter += 1
         logger.debug("Seed Details %s saved %d image(s)", cls.hidden.unique_id, len(results))
         return io.NodeOutput(ui={"images": results, UI_KEY: all_details})
 
 
-def _save_png(image: torch.Tensor, path: str, prompt: Any, extra_pnginfo: Any, details: dict[str, Any]) -> None:
-    """Write one image as SaveImage does, plus the details chunks (none with --disable-metadata)."""
+def _remake(prompt: dict[str, Any] | None, details: dict[str, Any], node_id: str) -> dict[str, Any] | None:
+    """The API prompt that makes only this image (``core/remake``), or None (why: in the debug log)."""
+    if prompt is None:
+        return None
+    problems: list[str] = []
+    try:
+        remake = remake_prompt(details, prompt, node_id, problems)
+    except Exception:  # a re-make prompt is not a reason to lose an image
+        logger.warning("Seed Details %s: no re-make prompt", node_id, exc_info=True)
+        return None
+    if remake is not None and remake_json(remake) is None:
+        problems.append("remake: the prompt is too long to store")
+        remake = None
+    if problems:
+        logger.debug("Seed Details %s: %s", node_id, "; ".join(problems))
+    return remake
+
+
+def _save_png(
+    image: torch.Tensor,
+    path: str,
+    prompt: Any,
+    extra_pnginfo: Any,
+    details: dict[str, Any],
+    remake: dict[str, Any] | None = None,
+) -> None:
+    """Write one image as SaveImage does, plus the details chunks and the re-make prompt (none with
+    --disable-metadata)."""
     pixels = np.clip(255.0 * image.cpu().numpy(), 0, 255).astype(np.uint8)
     metadata = None
     if not args.disable_metadata:
@@ -306,6 +336,6 @@ def _save_png(image: torch.Tensor, path: str, prompt: Any, extra_pnginfo: Any, d
         if isinstance(extra_pnginfo, dict):
             for key, value in extra_pnginfo.items():
                 metadata.add_text(key, json.dumps(value))
-        for key, value in png_text_chunks(details).items():
+        for key, value in png_text_chunks(details, remake).items():
             metadata.add_text(key, value)
     Image.fromarray(pixels).save(path, pnginfo=metadata, compress_level=4)

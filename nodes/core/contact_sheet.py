@@ -23,6 +23,7 @@ TEXT = (240, 240, 240)
 GAP_FRACTION = 0.02
 #: Joins the seed and the label in a caption; a caption too wide for its cell breaks here first.
 SEPARATOR = " · "
+SEED_PREFIX = "Seed "
 #: A caption never takes more lines than this (the seed, then the label wrapped); the rest ends in "…".
 MAX_CAPTION_LINES = 4
 #: Captions get smaller than the cell width suggests, down to this, so that the seed stays on one line.
@@ -35,7 +36,7 @@ def caption(seed: int | None, label: str | None) -> str:
     """ "Seed 406220 · Turbo", "Seed 406220", "purple" or "" from what is known."""
     parts = []
     if seed is not None:
-        parts.append(f"Seed {seed}")
+        parts.append(f"{SEED_PREFIX}{seed}")
     if label:
         parts.append(" ".join(str(label).split()))
     return SEPARATOR.join(parts)
@@ -148,10 +149,10 @@ def caption_lines(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFon
 
 def caption_font_px(draw: ImageDraw.ImageDraw, captions: Sequence[str], cell_w: int) -> int:
     """The sheet's caption size: from the cell width, smaller (down to ``MIN_FONT_PX``) until every
-    seed part ("Seed 406220", before the first " · ") fits on one line. When even ``MIN_FONT_PX`` is
+    seed part ("Seed 406220", up to the first " · ") fits on one line. When even ``MIN_FONT_PX`` is
     too wide (a 16-digit seed in a 64 px cell), the size from the cell width, and the seed wraps."""
     base = max(11, min(48, cell_w // 14))
-    heads = [text.partition(SEPARATOR)[0][:64] for text in captions if SEPARATOR in text]
+    heads = [text.partition(SEPARATOR)[0][:64] for text in captions if text.startswith(SEED_PREFIX)]
     if not heads:
         return base
     width = cell_w - 2 * CAPTION_PAD

@@ -149,3 +149,8 @@ def test_two_line_captions_are_drawn_on_a_taller_band() -> None:
 def test_a_seed_too_long_for_any_size_wraps_at_the_cell_widths_size() -> None:
     size, [lines] = _lines([caption(9007199254740991, "Turbo")], 64)
     assert size == 11 and "".join(lines[:-1]).replace(" ", "") == "Seed9007199254740991" and lines[-1] == "Turbo"
+
+
+def test_a_seed_alone_stays_on_one_line_in_a_small_cell() -> None:
+    size, lines = _lines([caption(406220, None), caption(406221, None)], 64)
+    assert lines == [["Seed 406220"], ["Seed 406221"]] and size < 11

@@ -17,7 +17,11 @@ PANEL = ".seed-number-panel"
 ENTRY = f"{PANEL} .sn-entry"
 MAX_ENTRIES = "SeedNumber.Panel.MaxEntries"
 
-ENTRIES = """() => Array.from(document.querySelectorAll('.seed-number-panel .sn-entry')).map((e) => {
+# Read once the panel has settled: cards are built light and completed (buttons, image) a frame later;
+# the cards still waiting for that frame are completed first.
+ENTRIES = """() => {
+  window.__seedNumberPanel?.panel?.vlist.completeNow();
+  return Array.from(document.querySelectorAll('.seed-number-panel .sn-entry')).map((e) => {
   const text = (selector) => e.querySelector(selector)?.textContent ?? null;
   return {
     key: e.dataset.key,
@@ -31,7 +35,8 @@ ENTRIES = """() => Array.from(document.querySelectorAll('.seed-number-panel .sn-
     file: text('.sn-file'),
     actions: Array.from(e.querySelectorAll('.sn-actions button')).map((b) => b.dataset.action),
   };
-})"""
+});
+}"""
 
 
 def open_panel(page: Page) -> None:

@@ -34,9 +34,12 @@ function button(action, icon, label, title, prime = true) {
 
 /**
  * One entry's skeleton, cloned for every entry (cheaper than building each from scratch); the parts
- * most entries lack (tags, sweep, note, "more", no-image placeholder) are added when needed. A grid:
- * the seed across the top, the thumbnail beside the tags and settings, then the prompt, the note,
- * the file name and the actions across the card.
+ * most entries lack (tags, sweep, note, "more", no-image placeholder) are added when needed. As few
+ * elements as the content needs (each costs style and layout work on the first paint): icons and the
+ * "seed" caption are drawn by panel.css. The card is built light (what a first paint needs: the text
+ * and the thumbnail's box); completeEntry() adds its buttons and starts its image in the next frame.
+ * A grid: the seed across the top, the thumbnail beside the tags and settings, then the prompt, the
+ * note, the file name and the actions across the card.
  */
 function entryTemplate() {
   // An article of a feed (WAI-ARIA feed pattern): focusable, numbered by aria-posinset/-setsize.
@@ -48,16 +51,12 @@ function entryTemplate() {
   );
   const open = { target: "_blank", rel: "noopener noreferrer", title: "Open the image in a new tab" };
   const thumb = el("a", "sn-thumb", open);
-  thumb.append(el("img", "sn-img", { loading: "lazy", decoding: "async", alt: "" }));
+  thumb.append(el("img", "sn-img", { decoding: "async", alt: "" }));
   const info = el("div", "sn-info");
   info.append(el("div", "sn-meta"));
-  const actions = el("div", "sn-actions");
-  actions.append(
-    button("copy", "pi-copy", "Copy seed", "Copy the seed", false),
-    button("use", "pi-replay", "Use this seed", "Set the Seed Source to fixed with this seed", false),
-    button("use-all", "pi-sliders-h", "Use all", "Set the seed and the render speed", false),
-  );
   const prompt = el("div", "sn-prompt", { title: "Prompt" });
+  // The buttons' row keeps its height while empty: completing the card does not move anything.
+  const actions = el("div", "sn-actions");
   item.append(seedRow, thumb, info, prompt, el("div", "sn-file", { title: "File" }), actions);
   return item;
 }
@@ -66,24 +65,22 @@ let template = null;
 let parts = null; // small skeletons of the optional parts, cloned when an entry needs them
 
 function partTemplates() {
-  const noImage = el("div", "sn-thumb sn-noimage", { title: "No image recorded" });
-  noImage.append(el("i", "pi pi-image", { "aria-hidden": "true" }));
-  const note = el("div", "sn-note", { title: "Reproducibility" });
-  note.append(el("i", "pi pi-info-circle", { "aria-hidden": "true" }), el("span"));
   return {
-    noImage,
-    note,
-    tags: el("div", "sn-tags"),
+    noImage: el("div", "sn-thumb sn-noimage", { title: "No image recorded" }),
+    note: el("div", "sn-note", { title: "Reproducibility" }),
     speed: el("span", "sn-tag sn-speed", { title: "Render speed" }),
     label: el("span", "sn-tag sn-label", { title: "Variant" }),
     sweep: el("div", "sn-sweep"),
     more: el("button", "sn-more", { type: "button", "data-action": "expand" }),
+    copy: button("copy", "pi-copy", "Copy seed", "Copy the seed", false),
+    use: button("use", "pi-replay", "Use this seed", "Set the Seed Source to fixed with this seed", false),
+    useAll: button("use-all", "pi-sliders-h", "Use all", "Set the seed and the render speed", false),
   };
 }
 
 function part(name, value) {
   const node = parts[name].cloneNode(true);
-  if (value !== undefined) (node.lastChild ?? node).textContent = value;
+  if (value !== undefined) node.textContent = value;
   return node;
 }
 
@@ -112,8 +109,18 @@ function timeText(time, today) {
   return date.toDateString() === today ? clock : `${dayFormat.format(date)} ${clock}`;
 }
 
+// A collapsed prompt shows at most this many characters (a 20,000-character prompt is not laid out
+// to show three lines of it); "more" shows all of it.
+const PROMPT_SHOWN_CHARS = 1000;
+
+function promptText(entry, open) {
+  const text = entry.positive;
+  return open || text.length <= PROMPT_SHOWN_CHARS ? text : `${text.slice(0, PROMPT_SHOWN_CHARS)}…`;
+}
+
+/** Fills a cloned skeleton with an entry's text (all as text: textContent, attributes one by one). */
 function fillEntry(item, entry, ctx) {
-  const [seedRow, thumb, info, prompt, file, actions] = item.children;
+  const [seedRow, thumb, info, prompt, file] = item.children;
   const [seed, time] = seedRow.children;
   const meta = info.firstChild;
   item.setAttribute("data-key", entry.key);
@@ -129,23 +136,11 @@ function fillEntry(item, entry, ctx) {
   }
   time.textContent = timeText(entry.time, ctx.today);
 
-  if (entry.image) {
-    // A card exists only while it is in or near the visible part: its image loads now, and is
-    // released with the card (releaseCard).
-    const url = ctx.imageURL(entry.image);
-    thumb.firstChild.alt = entry.image.filename;
-    thumb.href = url;
-    thumb.firstChild.src = url;
-  } else {
-    thumb.replaceWith(part("noImage"));
-  }
+  if (entry.image) thumb.firstChild.alt = entry.image.filename;
+  else thumb.replaceWith(part("noImage"));
 
-  if (entry.speed || entry.label) {
-    const tags = part("tags");
-    if (entry.speed) tags.append(part("speed", entry.speed));
-    if (entry.label) tags.append(part("label", entry.label));
-    info.prepend(tags);
-  }
+  if (entry.label) info.prepend(part("label", entry.label));
+  if (entry.speed) info.prepend(part("speed", entry.speed));
   const line = metaLine(entry);
   if (line) meta.textContent = line;
   else meta.remove();
@@ -155,9 +150,10 @@ function fillEntry(item, entry, ctx) {
   }
 
   if (entry.positive) {
-    prompt.textContent = entry.positive;
-    if (entry.positive.length > PROMPT_CLAMP_CHARS || entry.positive.includes("\n")) {
-      const open = ctx.state.expanded.has(entry.key);
+    const long = entry.positive.length > PROMPT_CLAMP_CHARS || entry.positive.includes("\n");
+    const open = long && ctx.state.expanded.has(entry.key);
+    prompt.textContent = promptText(entry, open);
+    if (long) {
       if (open) item.classList.add("sn-expanded");
       const more = part("more", open ? "less" : "more");
       more.setAttribute("aria-expanded", String(open));
@@ -176,13 +172,30 @@ function fillEntry(item, entry, ctx) {
   const image = entry.image;
   if (image) file.textContent = image.subfolder ? `${image.subfolder}/${image.filename}` : image.filename;
   else file.remove();
+}
 
-  const [copy, use, useAll] = actions.children;
+/**
+ * Finishes a card built by fillEntry: its buttons, and its image (loaded now that the card exists,
+ * released with it by releaseCard). Neither changes the card's height.
+ */
+function completeEntry(item, entry, ctx) {
+  if (!entry || item.__snComplete) return;
+  item.__snComplete = true;
+  if (entry.image) {
+    const url = ctx.imageURL(entry.image);
+    const thumb = item.children[1];
+    thumb.href = url;
+    thumb.firstChild.src = url;
+  }
+  const copy = part("copy");
+  const use = part("use");
   if (entry.seed === null) {
     copy.disabled = true;
     use.disabled = true;
   }
-  if (!entry.speed) useAll.remove();
+  const actions = item.lastChild;
+  actions.append(copy, use);
+  if (entry.speed) actions.append(part("useAll"));
 }
 
 const DEBOUNCE_MS = 90; // a filter keystroke waits this long for the next one
@@ -234,7 +247,7 @@ export function mountPanel(container, ctx) {
     spellcheck: "false",
   });
   filter.value = ctx.state.query;
-  const clear = button("clear", "pi-trash", "Clear", "Clear the list");
+  const clear = button("clear", "pi-trash", "Clear", "Clear the list", false);
   toolbar.append(filter, clear);
   header.append(titleRow, toolbar);
   const empty = el("div", "sn-empty");
@@ -269,6 +282,9 @@ export function mountPanel(container, ctx) {
       const item = template.cloneNode(true);
       fillEntry(item, entry, fillCtx);
       return item;
+    },
+    complete(item, entry) {
+      completeEntry(item, entry, fillCtx);
     },
     release(card) {
       releaseCard(card);
@@ -379,6 +395,9 @@ export function mountPanel(container, ctx) {
       const open = item.classList.toggle("sn-expanded");
       if (open) ctx.state.expanded.add(entry.key);
       else ctx.state.expanded.delete(entry.key);
+      const prompt = item.querySelector(".sn-prompt");
+      const text = promptText(entry, open);
+      if (prompt && prompt.textContent !== text) prompt.textContent = text;
       target.textContent = open ? "less" : "more";
       target.setAttribute("aria-expanded", String(open));
       return; // the card's new height reaches the list through its ResizeObserver

@@ -5,19 +5,43 @@
 // one card's height, cost O(log n), and a new list costs one pass over plain numbers.
 // No ComfyUI imports; the caller builds and releases the cards.
 
-/** Prefix sums over item heights (a Fenwick tree): O(log n) updates, sums and offset lookups. */
+/**
+ * Prefix sums over item heights (a Fenwick tree): O(log n) updates, sums and offset lookups. Heights
+ * are kept as differences from a `base` height (the estimate), so a list of which nothing is measured
+ * yet costs no pass over its items: its tree is all zeros.
+ */
 export class HeightIndex {
-  /** @param {Float64Array|number[]} heights  kept (not copied) when a Float64Array */
-  constructor(heights) {
+  /**
+   * @param {Float64Array|number[]} heights  the items' heights (0: `base`)
+   * @param {number} base
+   * @param {number} add  added to each given (non-zero) height: the gap after a card
+   */
+  constructor(heights, base = 0, add = 0) {
     const n = heights.length;
     this.n = n;
-    this.values = heights instanceof Float64Array ? heights : new Float64Array(heights);
-    const tree = new Float64Array(n + 1);
-    this.tree = tree;
-    tree.set(this.values, 1);
-    for (let i = 1; i <= n; i++) {
-      const j = i + (i & -i);
-      if (j <= n) tree[j] += tree[i];
+    this.base = base;
+    this.deltas = new Float64Array(n); // height - base, per item
+    this.tree = new Float64Array(n + 1);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if (heights[i]) {
+        any = true;
+        break;
+      }
+    }
+    if (any) {
+      const deltas = this.deltas;
+      const tree = this.tree;
+      for (let i = 0; i < n; i++) {
+        const h = heights[i];
+        const d = h ? h + add - base : 0;
+        deltas[i] = d;
+        tree[i + 1] = d;
+      }
+      for (let i = 1; i <= n; i++) {
+        const j = i + (i & -i);
+        if (j <= n) tree[j] += tree[i];
+      }
     }
     let top = 1;
     while (top * 2 <= n) top *= 2;
@@ -30,13 +54,14 @@ export class HeightIndex {
 
   /** The height of item i. */
   get(i) {
-    return this.values[i];
+    return this.base + this.deltas[i];
   }
 
   /** Sum of the heights of items 0 … i-1 (the top of item i). */
   prefix(i) {
-    let sum = 0;
-    for (let k = Math.min(i, this.n); k > 0; k -= k & -k) sum += this.tree[k];
+    const m = Math.min(i, this.n);
+    let sum = m * this.base;
+    for (let k = m; k > 0; k -= k & -k) sum += this.tree[k];
     return sum;
   }
 
@@ -45,22 +70,27 @@ export class HeightIndex {
   }
 
   set(i, height) {
-    const delta = height - this.values[i];
+    const d = height - this.base;
+    const delta = d - this.deltas[i];
     if (!delta) return;
-    this.values[i] = height;
+    this.deltas[i] = d;
     for (let k = i + 1; k <= this.n; k += k & -k) this.tree[k] += delta;
   }
 
   /** The item at offset y (0 ≤ y): the last i whose top is ≤ y, clamped to the list. */
   indexAt(y) {
     if (!this.n) return 0;
+    const base = this.base;
     let pos = 0;
     let rest = y;
     for (let step = this.top; step > 0; step >>= 1) {
       const next = pos + step;
-      if (next <= this.n && this.tree[next] <= rest) {
-        pos = next;
-        rest -= this.tree[next];
+      if (next <= this.n) {
+        const sum = this.tree[next] + step * base; // node `next` covers items pos … next-1
+        if (sum <= rest) {
+          pos = next;
+          rest -= sum;
+        }
       }
     }
     return Math.min(pos, this.n - 1);
@@ -77,7 +107,9 @@ export class HeightIndex {
  *   measured?: (item: object, index: number, height: number) => void,
  *   estimate?: number, gap?: number, padTop?: number, padBottom?: number, overscan?: number}} options
  *   `build` makes an item's card, `release` is told when a card leaves the DOM (drop its image),
- *   `place` when a card gets (or keeps) its position, `onRange` after each layout with the items shown.
+ *   `place` when a card gets (or keeps) its position, `onRange` after each layout with the items shown,
+ *   `complete` finishes a card in the frame after it was built (what the first paint can do without:
+ *   its buttons, its image), or at once by completeNow(); it must not change the card's height.
  */
 export class VirtualList {
   constructor(viewport, options) {
@@ -100,6 +132,9 @@ export class VirtualList {
     this.width = 0;
     this.laying = false;
     this.refill = 0; // a frame requested to add the cards around the visible ones
+    // Cards built light (what a first paint shows); `complete` finishes them in the next frame.
+    this.incomplete = new Set();
+    this.finishing = 0;
     // The scroll offset, kept from scroll events and our own scrolling: reading scrollTop would
     // force a style and layout pass each time.
     this.top = 0; // the viewport is a new element
@@ -138,12 +173,14 @@ export class VirtualList {
       anchorOffset = scrollTop - (this.padTop + this.index.prefix(i));
     }
     this.items = items;
-    const slots = new Float64Array(items.length);
-    const estimate = this.estimate;
     const gap = this.gap;
-    if (heights) for (let i = 0; i < slots.length; i++) slots[i] = (heights[i] || estimate) + gap;
-    else for (let i = 0; i < slots.length; i++) slots[i] = (items[i].h || estimate) + gap;
-    this.index = new HeightIndex(slots);
+    let slots = heights;
+    if (!slots) {
+      slots = new Float64Array(items.length);
+      for (let i = 0; i < slots.length; i++) slots[i] = items[i].h;
+    }
+    // Measured heights and the gap; unmeasured items (0) take the estimate without a pass over them.
+    this.index = new HeightIndex(slots, this.estimate + gap, gap);
     this.setSizerHeight();
     if (toTop) {
       this.scrollTo(0);
@@ -302,9 +339,7 @@ export class VirtualList {
         continue;
       }
       cards.delete(item);
-      this.cardObserver?.unobserve(card);
-      card.remove();
-      this.options.release(card);
+      this.drop(card);
     }
 
     const built = [];
@@ -349,6 +384,10 @@ export class VirtualList {
       this.setSizerHeight();
       return false;
     }
+    if (this.options.complete) {
+      for (const card of built) this.incomplete.add(card);
+      if (!this.finishing) this.finishing = requestAnimationFrame(() => this.completeNow());
+    }
     // Measure the new cards together (one layout), then correct the positions from the first one.
     let changed = false;
     const before = this.anchor();
@@ -383,33 +422,61 @@ export class VirtualList {
     return card && card.__snIndex === i ? card : null;
   }
 
-  /** Scrolls just enough for item i to be fully visible, lays out, and returns its card. */
+  /** Scrolls just enough for item i to be fully visible, lays out, and returns its card (completed). */
   reveal(i) {
     if (i < 0 || i >= this.items.length) return null;
-    const top = this.padTop + this.index.prefix(i);
-    const bottom = top + this.index.get(i) - this.gap;
     const viewport = this.viewport;
     const height = this.height || viewport.clientHeight;
     this.height = height;
-    if (top < this.top) this.scrollTo(top - this.padTop);
-    else if (bottom > this.top + height) this.scrollTo(bottom - height + this.padBottom);
+    // Cards measured on the way may be taller or shorter than estimated: aim again (three times at most).
+    for (let pass = 0; pass < 3; pass++) {
+      const top = this.padTop + this.index.prefix(i);
+      const bottom = top + this.index.get(i) - this.gap;
+      if (top < this.top) this.scrollTo(top - this.padTop);
+      else if (bottom > this.top + height) this.scrollTo(bottom - height + this.padBottom);
+      else if (pass > 0) break;
+      this.layout();
+      this.completeNow(); // the card is about to be used (focus, Tab to its buttons)
+      const card = this.cardAt(i);
+      const h = card?.offsetHeight;
+      if (h && h !== this.items[i].h) {
+        const before = this.anchor();
+        this.measured(this.items[i], i, h);
+        this.index.set(i, this.slot(this.items[i]));
+        this.keepAnchor(before);
+      }
+    }
     this.layout();
     return this.cardAt(i);
   }
 
+  /** Finishes the cards built light so far (the next frame does it otherwise). */
+  completeNow() {
+    if (this.finishing) cancelAnimationFrame(this.finishing);
+    this.finishing = 0;
+    const complete = this.options.complete;
+    for (const card of this.incomplete) complete(card, this.items[card.__snIndex]);
+    this.incomplete.clear();
+  }
+
+  drop(card) {
+    this.incomplete.delete(card);
+    this.cardObserver?.unobserve(card);
+    card.remove();
+    this.options.release(card);
+  }
+
   /** Drops every card (the next layout builds the visible ones again). */
   forget() {
-    for (const [, card] of this.cards) {
-      this.cardObserver?.unobserve(card);
-      card.remove();
-      this.options.release(card);
-    }
+    for (const [, card] of this.cards) this.drop(card);
     this.cards.clear();
   }
 
   destroy() {
     if (this.refill) cancelAnimationFrame(this.refill);
+    if (this.finishing) cancelAnimationFrame(this.finishing);
     this.refill = 0;
+    this.finishing = 0;
     this.forget();
     this.viewport.removeEventListener("scroll", this.onScroll);
     this.viewportObserver?.disconnect();

@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .core.contact_sheet import MAX_CELLS, caption, per_cell, render, to_uint8
+from .core.contact_sheet import MAX_CELLS, caption, join_labels, per_cell, render, to_uint8, variation_label
 from .core.details_fields import MAX_SEED_ANY
 from .core.paths import check_prefix, prefix_problem
+from .core.prompt_details import details_for_sampler, producing_sampler
+from .core.run_values import run_values
 from .core.sockets import check_images, constant_problem
 from .v3 import io, ui
 
@@ -19,6 +21,23 @@ logger = logging.getLogger("seed_number")
 
 NODE_ID = "SeedContactSheet|SeedNumber"
 DEFAULT_PREFIX = "SeedNumber/contact_sheet"
+
+
+def cell_variations(prompt: Any, node_id: Any, groups: list[int]) -> list[str | None]:
+    """Each cell's variation ("var 17 @ 0.2"), from what the Seed Source behind its sampler recorded
+    when it ran (``core/run_values``): the variation seed of that very image. None where there is none."""
+    cells = sum(groups)
+    node = prompt.get(str(node_id)) if isinstance(prompt, dict) else None
+    inputs = node.get("inputs") if isinstance(node, dict) else None
+    sampler = producing_sampler(prompt, inputs.get("images")) if isinstance(inputs, dict) else None
+    if sampler is None:
+        return [None] * cells
+    found = []
+    for element, size in enumerate(groups):
+        for item in range(size):
+            details = details_for_sampler(prompt, sampler, run_values.tap(prompt, element, item))
+            found.append(variation_label(details.get("variation_seed"), details.get("variation_strength")))
+    return found
 
 
 def _first(values: list[Any] | None, default: Any) -> Any:
@@ -75,7 +94,7 @@ class SeedContactSheet(io.ComfyNode):
                 ),
             ],
             outputs=[io.Image.Output("sheet", display_name="sheet", tooltip="The contact sheet as one image.")],
-            hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],
+            hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo, io.Hidden.unique_id],
         )
 
     @classmethod
@@ -106,7 +125,8 @@ class SeedContactSheet(io.ComfyNode):
             raise ValueError(f"Seed Contact Sheet: images: {len(cells)} images, more than a sheet holds ({MAX_CELLS})")
         seeds = per_cell(seed or [], len(cells), groups)
         labels = per_cell(label or [], len(cells), groups)
-        captions = [caption(s, lab) for s, lab in zip(seeds, labels, strict=True)]
+        variations = cell_variations(cls.hidden.prompt, cls.hidden.unique_id, groups)
+        captions = [caption(s, join_labels(lab, v)) for s, lab, v in zip(seeds, labels, variations, strict=True)]
         try:
             sheet = render(cells, captions, int(_first(columns, 0)))
         except ValueError as exc:

@@ -32,6 +32,21 @@ MIN_FONT_PX = 8
 CAPTION_PAD = 2
 
 
+def variation_label(variation_seed: object, strength: object) -> str | None:
+    """ "var 17 @ 0.2" for a variation seed and a strength other than 0, else None."""
+    if isinstance(variation_seed, bool) or not isinstance(variation_seed, int):
+        return None
+    if isinstance(strength, bool) or not isinstance(strength, int | float) or not strength:
+        return None
+    return f"var {variation_seed} @ {strength:g}"
+
+
+def join_labels(*labels: str | None) -> str | None:
+    """The labels that are set, joined by the caption separator (None when none is)."""
+    present = [label for label in labels if label]
+    return SEPARATOR.join(present) if present else None
+
+
 def caption(seed: int | None, label: str | None) -> str:
     """ "Seed 406220 · Turbo", "Seed 406220", "purple" or "" from what is known."""
     parts = []

@@ -154,3 +154,14 @@ def test_a_seed_too_long_for_any_size_wraps_at_the_cell_widths_size() -> None:
 def test_a_seed_alone_stays_on_one_line_in_a_small_cell() -> None:
     size, lines = _lines([caption(406220, None), caption(406221, None)], 64)
     assert lines == [["Seed 406220"], ["Seed 406221"]] and size < 11
+
+
+def test_variation_labels_join_the_caption() -> None:
+    from seed_number.nodes.core.contact_sheet import join_labels, variation_label
+
+    assert variation_label(17, 0.2) == "var 17 @ 0.2"
+    assert (
+        variation_label(17, 0.0) is None and variation_label(None, 0.2) is None and variation_label(True, 0.2) is None
+    )
+    assert caption(406220, join_labels("Turbo", variation_label(17, 0.25))) == "Seed 406220 · Turbo · var 17 @ 0.25"
+    assert join_labels(None, "") is None

@@ -423,6 +423,32 @@ def test_seed_details_records_make_one_entry_per_image(comfy_page: ComfyPage) ->
     assert comfy_page.errors_from_pack() == []
 
 
+def test_noise_source_and_variation_are_shown_with_the_seed(comfy_page: ComfyPage) -> None:
+    page = comfy_page.page
+    outputs = {
+        "12": {
+            "seed_number_details": [
+                {"seed": 7, "steps": 4, "variation_seed": 17, "variation_strength": 0.2, "noise_source": "a1111 gpu"},
+                {"seed": 8, "steps": 4, "noise_source": "comfy"},
+            ]
+        }
+    }
+    built = page.evaluate("(o) => window.__seedNumberPanel.buildEntries('noise-synthetic', o, {time: 2})", outputs)
+    assert (built[0]["noiseSource"], built[0]["variationSeed"], built[0]["variationStrength"]) == ("a1111 gpu", 17, 0.2)
+    open_panel(page)
+    page.evaluate("(b) => { window.__seedNumberPanel.addEntries(b); window.__seedNumberPanel.render(); }", built)
+    page.locator(f"{ENTRY}[data-prompt-id='noise-synthetic']").first.wait_for()
+    shown = [e for e in panel_entries(page) if e["prompt_id"] == "noise-synthetic"]
+    assert [e["meta"] for e in shown] == ["4 steps · var 17 @ 0.2 · a1111 gpu noise", "4 steps"]
+    receipt_built = page.evaluate(
+        """() => window.__seedNumberPanel.buildEntries('noise-receipt', {'5': {seed_number_receipt: [
+             {seed: 3, seeds: [3], node: '5', noise_source: 'a1111 cpu', variation_seed: 9, variation_strength: 0.5}]},
+             '9': {images: [{filename: 'x.png', subfolder: '', type: 'output'}]}}, {time: 3})"""
+    )
+    assert (receipt_built[0]["noiseSource"], receipt_built[0]["variationSeed"]) == ("a1111 cpu", 9)
+    assert comfy_page.errors_from_pack() == []
+
+
 def test_filter_clear_and_max_entries(comfy_page: ComfyPage) -> None:
     page = comfy_page.page
     open_small(comfy_page)

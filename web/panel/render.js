@@ -88,7 +88,10 @@ function formatNumber(value) {
   return Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
 }
 
-/** "dpmpp_2m karras · 20 steps · cfg 7 · 512×512 · model.safetensors" (the parts that are known). */
+/**
+ * "dpmpp_2m karras · 20 steps · cfg 7 · 512×512 · var 17 @ 0.2 · a1111 gpu noise · model.safetensors"
+ * (the parts that are known; the noise source only when it is not ComfyUI's own).
+ */
 export function metaLine(entry) {
   const parts = [];
   const sampler = [entry.sampler, entry.scheduler].filter(Boolean).join(" ");
@@ -98,6 +101,10 @@ export function metaLine(entry) {
   if (entry.denoise !== null && entry.denoise < 1) parts.push(`denoise ${formatNumber(entry.denoise)}`);
   if (entry.width !== null && entry.height !== null) parts.push(`${entry.width}×${entry.height}`);
   if (entry.batchIndex !== null) parts.push(`batch #${entry.batchIndex}`);
+  if (entry.variationSeed !== null && entry.variationStrength) {
+    parts.push(`var ${entry.variationSeed} @ ${formatNumber(entry.variationStrength)}`);
+  }
+  if (entry.noiseSource && entry.noiseSource !== "comfy") parts.push(`${entry.noiseSource} noise`);
   if (entry.model) parts.push(entry.model);
   return parts.join(" · ");
 }

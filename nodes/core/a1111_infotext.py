@@ -53,6 +53,8 @@ _A1111_KEYS = {
     "ensd": "ensd",
     "rng": "rng",
 }
+_INT_FIELDS = ("steps", "seed", "variation_seed", "ensd")
+_FLOAT_FIELDS = ("cfg", "denoise", "variation_strength")
 _RNG_WRITTEN = {"a1111 gpu": "NV", "a1111 cpu": "CPU"}
 """The ``RNG`` value A1111 reads for each noise source (A1111 writes none for its default, GPU)."""
 _RNG_READ = {"nv": "a1111 gpu", "gpu": "a1111 gpu", "cpu": "a1111 cpu"}
@@ -221,19 +223,21 @@ def _is_param_line(pairs: list[tuple[str, str]], junk: int) -> bool:
 
 def _a1111_value(name: str, value: str, details: dict[str, Any], problems: list[str]) -> None:
     bad = False
-    if name in ("steps", "seed"):
+    if name in _INT_FIELDS:
         bad = not _INT_RE.fullmatch(value.strip())
         if not bad:
             details[name] = int(value)
-    elif name in ("cfg", "denoise"):
+    elif name in _FLOAT_FIELDS:
         bad = not _FLOAT_RE.fullmatch(value.strip())
         if not bad:
             details[name] = float(value)
-    elif name == "size":
+    elif name in ("size", "seed_resize_from"):
         size = _SIZE_RE.fullmatch(value.strip())
         bad = size is None
-        if size is not None:
+        if size is not None and name == "size":
             details["width"], details["height"] = int(size.group(1)), int(size.group(2))
+        elif size is not None:
+            details[name] = f"{int(size.group(1))}x{int(size.group(2))}"
     elif name == "sampler":
         sampler, scheduler = comfy_sampler_from_a1111(value)
         details["sampler"] = sampler
@@ -248,19 +252,6 @@ def _a1111_value(name: str, value: str, details: dict[str, Any], problems: list[
     elif name == "version":
         if value.startswith(_COMFY_VERSION_PREFIX):
             details["comfyui_version"] = value[len(_COMFY_VERSION_PREFIX) :].strip()
-    elif name in ("variation_seed", "ensd"):
-        bad = not _INT_RE.fullmatch(value.strip())
-        if not bad:
-            details[name] = int(value)
-    elif name == "variation_strength":
-        bad = not _FLOAT_RE.fullmatch(value.strip())
-        if not bad:
-            details[name] = float(value)
-    elif name == "seed_resize_from":
-        size = _SIZE_RE.fullmatch(value.strip())
-        bad = size is None
-        if size is not None:
-            details[name] = f"{int(size.group(1))}x{int(size.group(2))}"
     else:
         details[name] = value
     if bad:

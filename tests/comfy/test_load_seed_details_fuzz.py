@@ -50,7 +50,10 @@ def test_every_hostile_file_gives_outputs_or_a_clear_error(
             assert message.startswith("Load Seed Details: image: ") and path.name in message
             outcomes["error"] += 1
         else:
-            seed, positive, negative, speed, steps, cfg, sampler, scheduler, width, height, source = out.args
+            seed, positive, negative, speed, steps, cfg, sampler, scheduler, width, height, source, *noise = out.args
+            noise_source, variation_seed, variation_strength = noise
+            assert noise_source in ("comfy", "a1111 gpu", "a1111 cpu") and isinstance(variation_seed, int)
+            assert 0.0 <= variation_strength <= 1.0
             assert isinstance(seed, int) and seed >= 0 and isinstance(source, str)
             assert all(isinstance(text, str) for text in (positive, negative, speed))
             assert 1 <= steps <= 10_000 and 0 <= cfg <= 100 and width >= 1 and height >= 1

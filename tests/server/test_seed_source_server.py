@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import websocket
 
+from seed_number.nodes.core.resolve import WIDGET_ORDER
 from seed_number.nodes.core.seeds import MAX_SEED
 from tools.comfy_server import ComfyServer, new_client_id
 
@@ -33,7 +34,7 @@ def test_pack_loads_cleanly_and_is_listed(comfy_server: ComfyServer) -> None:
     assert not [line for line in startup.splitlines() if 'File "' in line and "seed-number" in line]  # no traceback
     assert "Seed Number: seed resolution registered" in log
     info = comfy_server.get_json("/object_info/SeedSource%7CSeedNumber")["SeedSource|SeedNumber"]
-    assert list(info["input"]["optional"]) == ["seed_number", "mode", "ideogram_range", "batch_seeds", "count"]
+    assert tuple(info["input"]["optional"]) == WIDGET_ORDER
     assert info["input"]["optional"]["seed_number"][1]["max"] == MAX_SEED
     assert info["output_name"] == ["seed", "noise"]
     templates = comfy_server.get_json("/workflow_templates")

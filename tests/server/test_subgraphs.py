@@ -280,7 +280,8 @@ def test_seed_source_in_a_subgraph_receipt_prompt_png_workflow_and_remake(comfy_
     saved_workflow = json.loads(chunks["workflow"])
     inner = workflow_node(saved_workflow, path)
     assert inner["type"] == SEED_SOURCE
-    assert inner["widgets_values"] == [seed, "fixed", False, "shared", 1]  # dragged back in, it re-makes the image
+    # dragged back in, it re-makes the image
+    assert inner["widgets_values"] == [seed, "fixed", False, "shared", 1, "comfy", 0, 0.0]
     assert not [n for n in saved_workflow["nodes"] if n["type"] == SEED_SOURCE]  # nothing added at the root
     # apart from that one widget pair, the embedded workflow is the one sent
     workflow_node(workflow, path)["widgets_values"][:2] = [seed, "fixed"]

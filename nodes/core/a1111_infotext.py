@@ -127,7 +127,8 @@ def _a1111_pairs(details: Mapping[str, Any]) -> list[tuple[str, str]]:
         add("Variation seed", str(variation), quote=False)
         add("Variation seed strength", _format_number(strength), quote=False)
     denoise = details.get("denoise")
-    if as_float(denoise, 0.0, 1.0) is not REJECTED and float(denoise) < 1.0:
+    denoise_value = as_float(denoise, 0.0, 1.0)
+    if denoise_value is not REJECTED and denoise_value < 1.0:
         add("Denoising strength", _format_number(denoise), quote=False)
     add("RNG", a1111_rng(details))
     add("Seed Number speed", short("speed"))

@@ -82,15 +82,19 @@ def grid_shape(cells: int, columns: int = 0) -> tuple[int, int]:
     return cols, math.ceil(cells / cols)
 
 
+Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
+"""A caption font: Pillow's default FreeType font, or its bitmap font when FreeType is missing."""
+
+
 @functools.lru_cache(maxsize=64)
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def _font(size: int) -> Font:
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, ValueError, OSError):  # Pillow without FreeType: the small bitmap font
         return ImageFont.load_default()
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> str:
     """``text``, or its longest prefix that fits ``width`` px with "…" appended.
 
     Bounded for any length (a 1 MB label): no more than ``width`` characters are measured (no visible
@@ -110,7 +114,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width:
     return text[:lo] + "…"
 
 
-def _longest_fitting(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> int:
+def _longest_fitting(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> int:
     """How many leading characters of ``text`` fit ``width`` px (at least 1, so wrapping always advances)."""
     text = text[: max(width, 1) + 1]  # no visible glyph is narrower than a pixel
     lo, hi = 1, len(text)
@@ -123,7 +127,7 @@ def _longest_fitting(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.Image
     return lo
 
 
-def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int, max_lines: int) -> list[str]:
+def wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, max_lines: int) -> list[str]:
     """``text`` broken into at most ``max_lines`` lines of ``width`` px: at spaces, inside a word only
     when the word alone is wider; what does not fit in ``max_lines`` ends the last line with "…".
 
@@ -144,7 +148,7 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width:
     return lines
 
 
-def caption_lines(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> list[str]:
+def caption_lines(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
     """The lines of one caption in a cell ``width`` px wide.
 
     One line when the whole caption fits. Otherwise the seed part (before the first " · ") on the

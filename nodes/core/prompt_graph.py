@@ -15,7 +15,7 @@ A ``Tap`` supplies the run-time value of a node's output (what the pack's nodes 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .seeds import is_link
@@ -47,7 +47,7 @@ def _link_id(link: list[Any]) -> str | None:
 class PromptGraph:
     """An API-format prompt ``{node_id: {"class_type", "inputs"}}`` with bounded link following."""
 
-    def __init__(self, graph: dict[Any, Any], problems: list[str], tap: Tap | None = None) -> None:
+    def __init__(self, graph: Mapping[Any, Any], problems: list[str], tap: Tap | None = None) -> None:
         self.nodes: dict[str, tuple[str, dict[str, Any]]] = {}
         self.problems = problems
         self.tap = tap

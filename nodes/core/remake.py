@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from .details_fields import MAX_DEFAULT_TEXT
 from .presets import SPEEDS
@@ -197,7 +197,7 @@ def _positive_sweep(graph: PromptGraph, details: Mapping[str, Any]) -> str | Non
 # -- pins ----------------------------------------------------------------------------------
 
 
-def _whole(value: Any, lo: int, hi: int) -> bool:
+def _whole(value: Any, lo: int, hi: int) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
 

@@ -232,7 +232,7 @@ class _WorkflowIndex:
         """The workflow node for a prompt id, following subgraph paths like ``"5:3"``."""
         if node_id.count(":") >= MAX_ID_PARTS:
             return None
-        nodes = self._top
+        nodes: dict[str, dict[str, Any]] | None = self._top
         found = None
         for part in node_id.split(":"):
             if nodes is None:

@@ -39,7 +39,9 @@ def upstream_signature(prompt: Mapping[str, Any], node_id: str) -> str:
         node = prompt.get(current)
         if not isinstance(node, Mapping):
             continue
-        inputs = node.get("inputs") if isinstance(node.get("inputs"), Mapping) else {}
+        inputs = node.get("inputs")
+        if not isinstance(inputs, Mapping):
+            inputs = {}
         parts.append((current, json.dumps([node.get("class_type"), inputs], sort_keys=True, default=repr)))
         stack.extend(str(v[0]) for v in inputs.values() if is_link(v))
     return hashlib.sha256(json.dumps(sorted(parts)).encode()).hexdigest()

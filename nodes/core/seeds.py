@@ -112,7 +112,8 @@ class SeedCounter:
     ) -> int:
         """The seed the next queueing of ``key`` would use; changes nothing (see :meth:`commit`)."""
         with self._lock:
-            count = self._clients.get(client, {}).get(key)
+            counts = self._clients.get(client)
+            count = None if counts is None else counts.get(key)
         last = None if count is None else _settled(count, queued)
         return base if last is None else step_seed(last, _STEP[mode] * stride)
 

@@ -170,7 +170,7 @@ class LoadSeedDetails(io.ComfyNode):
             why = "; ".join(result.problems[:3]) or "no generation details in it"
             raise ValueError(f"Load Seed Details: image: no seed found in {image!r} ({why})")
         missing = [k for k in DEFAULTS if details.get(k) is None and k not in OPTIONAL]
-        values = {k: details.get(k) if details.get(k) is not None else v for k, v in DEFAULTS.items()}
+        values: dict[str, Any] = {k: details.get(k) if details.get(k) is not None else v for k, v in DEFAULTS.items()}
         if values["sampler"] not in comfy.samplers.KSampler.SAMPLERS:
             missing.append(f"sampler {values['sampler']!r} (unknown to this ComfyUI)")
             values["sampler"] = DEFAULTS["sampler"]

@@ -186,7 +186,9 @@ class RenderSpeedPreset(io.ComfyNode):
                     is_output_list=True,
                     tooltip="KSampler scheduler.",
                 ),
-                io.Sampler.Output(
+                # ComfyUI's `io.Sampler` shadows a TYPE_CHECKING import of comfy.samplers.Sampler, so
+                # mypy sees that class (without .Output); at run time it is the io type.
+                io.Sampler.Output(  # type: ignore[attr-defined]
                     "sampler", display_name="sampler", is_output_list=True, tooltip="SAMPLER for SamplerCustom*."
                 ),
                 io.Sigmas.Output(
@@ -327,7 +329,7 @@ class RenderSpeedPreset(io.ComfyNode):
     @classmethod
     def _record(cls, presets: list[Preset]) -> dict[int, list[Any]]:
         """The plain outputs by index, recorded for Seed Details (it reads each list element back)."""
-        values = {
+        values: dict[int, list[Any]] = {
             0: [p.steps for p in presets],
             1: [p.cfg for p in presets],
             2: [p.sampler for p in presets],

@@ -19,8 +19,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 logger = logging.getLogger("seed_number")
 
@@ -57,13 +58,13 @@ class ComfyServer:
     def __init__(
         self,
         comfyui: Path,
-        checkpoints: list[Path] = (),
+        checkpoints: Sequence[Path] = (),
         base_dir: Path | None = None,
         multi_user: bool = False,
         cpu: bool = True,
         python: str = sys.executable,
-        extra_args: list[str] = (),
-        extra_custom_nodes: list[Path] = (),
+        extra_args: Sequence[str] = (),
+        extra_custom_nodes: Sequence[Path] = (),
         pack: bool = True,
     ) -> None:
         self.comfyui = comfyui
@@ -129,7 +130,7 @@ class ComfyServer:
     def start(self, timeout: float = 180.0) -> ComfyServer:
         self.prepare()
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self._log = log
+        self._log: IO[bytes] | None = log
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             self.command(),
@@ -167,8 +168,9 @@ class ComfyServer:
                     break
                 except subprocess.TimeoutExpired:
                     continue
-        if getattr(self, "_log", None) is not None:
-            self._log.close()
+        log = getattr(self, "_log", None)
+        if log is not None:
+            log.close()
             self._log = None
 
     def cleanup(self) -> None:

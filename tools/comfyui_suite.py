@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def run_suite(
     comfyui: Path | None = None,
     python: str = sys.executable,
     log_dir: Path | None = None,
-    pytest_args: list[str] = (),
+    pytest_args: Sequence[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
     keep: bool = False,
 ) -> SuiteResult:
@@ -278,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "timeout": args.timeout,
         "keep": args.keep,
     }
+    baseline: SuiteResult | None
     if args.baseline_only:
         baseline = run_suite(with_pack=False, **common)
         logger.info("%s", baseline.summary())

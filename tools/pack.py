@@ -16,6 +16,8 @@ def load_pack(name: str = "seed_number") -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         name, PACK_ROOT / "__init__.py", submodule_search_locations=[str(PACK_ROOT)]
     )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the pack from {PACK_ROOT}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

@@ -362,7 +362,7 @@ def sync(names: Sequence[str], object_info: dict[str, Any], check: bool) -> tupl
         differing += 1
         if check and current is None:
             logger.error("%s is missing", ui_path.relative_to(PACK_ROOT))
-        elif check:
+        elif check and current is not None:
             diff = list(
                 difflib.unified_diff(
                     current.splitlines(),

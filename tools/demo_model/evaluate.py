@@ -87,8 +87,10 @@ def evaluate(
     log: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
     """Run the measurement; returns the figures (fractions and pixel distances)."""
-    hits = {"background": [], "shape_colour": [], "shape": []}
-    colour_edit, shape_edit, other_seed = [], [], []
+    hits: dict[str, list[bool]] = {"background": [], "shape_colour": [], "shape": []}
+    colour_edit: list[float] = []
+    shape_edit: list[float] = []
+    other_seed: list[float] = []
     tiles = []
     for fg, shape, bg in eval_prompts(n_prompts):
         base = []

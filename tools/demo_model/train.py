@@ -32,6 +32,7 @@ import os
 import pathlib
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as nnf
@@ -44,6 +45,9 @@ from tools.demo_model import (
     import_comfy,
     text_encoder_fingerprint,
 )
+
+if TYPE_CHECKING:  # ComfyUI is importable only after import_comfy()
+    from comfy.taesd.taesd import TAESD
 
 EMBEDDINGS_FILE = "embeddings.pt"
 CLIP_DIR = "clip"
@@ -105,12 +109,22 @@ def construct_latents(batch: data.Batch, mask: torch.Tensor, stats: dict[str, li
 # --- models -----------------------------------------------------------------------------------------
 
 
+_RESETS: tuple[tuple[type[torch.nn.Module], Callable[[Any], None]], ...] = (
+    (torch.nn.Conv2d, torch.nn.Conv2d.reset_parameters),
+    (torch.nn.Linear, torch.nn.Linear.reset_parameters),
+    (torch.nn.GroupNorm, torch.nn.GroupNorm.reset_parameters),
+    (torch.nn.LayerNorm, torch.nn.LayerNorm.reset_parameters),
+)
+"""The layer kinds :func:`_reset` initialises, each with PyTorch's own ``reset_parameters``."""
+
+
 def _reset(module: torch.nn.Module) -> None:
-    """Default PyTorch initialisation, also for ComfyUI's ``disable_weight_init`` layers."""
+    """Default PyTorch initialisation, also for ComfyUI's ``disable_weight_init`` layers (whose own
+    ``reset_parameters`` does nothing: the base class's is called)."""
     for m in module.modules():
-        for base in (torch.nn.Conv2d, torch.nn.Linear, torch.nn.GroupNorm, torch.nn.LayerNorm):
+        for base, reset in _RESETS:
             if isinstance(m, base):
-                base.reset_parameters(m)
+                reset(m)
                 break
 
 
@@ -140,7 +154,7 @@ def make_unet(seed: int) -> torch.nn.Module:
     return unet
 
 
-def make_taesd(seed: int) -> torch.nn.Module:
+def make_taesd(seed: int) -> TAESD:
     import_comfy()
     from comfy.taesd.taesd import TAESD
 

@@ -1,6 +1,7 @@
 // Seed Number panel: turns one finished prompt's node outputs into panel entries (one per image).
 // Pure module: no DOM, no ComfyUI imports; the same code serves live websocket events and /history.
 // ComfyUI imports every .js under web/ as an extension module, so this file has no side effects.
+import { remakeState } from "./remake.js";
 
 export const DETAILS = "seed_number_details";
 export const RECEIPT = "seed_number_receipt";
@@ -8,7 +9,7 @@ export const SPEED = "seed_number_speed";
 export const VARIANTS = "seed_number_variants";
 export const CAPTIONS = "seed_number_captions";
 
-const TEXT_LIMIT = 20000; // longer strings are cut: the panel shows text, it is not an archive
+export const TEXT_LIMIT = 20000; // longer strings are cut (+ "…"): the panel shows text, it is not an archive
 
 function text(value) {
   if (value === undefined || value === null) return null;
@@ -244,6 +245,7 @@ function makeEntry(meta, index, fields, context, fixed = {}) {
     noiseSource: at("noiseSource"),
     variationSeed: at("variationSeed"),
     variationStrength: at("variationStrength"),
+    remake: at("remake"), // REMAKE.* (remake.js) when the record has remake_prompt, else null; the prompt is not kept
     key: "",
     search: "",
   };
@@ -293,6 +295,7 @@ function fromDetails(meta, details, context, limit) {
           noiseSource: text(record.noise_source),
           variationSeed: seedValue(record.variation_seed),
           variationStrength: number(record.variation_strength),
+          remake: remakeState(record),
           image: image(record.image),
         },
         context,
@@ -374,6 +377,22 @@ function fromReceipts(meta, outputs, graph, limit) {
   return entries;
 }
 
+function recordsOf(nodes) {
+  const details = [];
+  for (const [, out] of nodes) appendAll(details, list(out[DETAILS]), () => true);
+  return details;
+}
+
+/**
+ * A prompt's Seed Details records, in image order: record k is entry k's (`entry.index`) of an entry
+ * built from them.
+ * @param {object} outputs  {node_id: ui output} as in /history
+ * @returns {object[]}
+ */
+export function detailsRecords(outputs) {
+  return recordsOf(sortedOutputs(outputs));
+}
+
 /**
  * The entries of one finished prompt, in image order.
  * @param {string} promptId
@@ -387,8 +406,7 @@ export function buildEntries(promptId, outputs, meta = {}) {
   const info = { promptId: String(promptId), number: number(meta.number), time: number(meta.time) ?? 0 };
   const limit = meta.limit > 0 ? meta.limit : Infinity;
   const nodes = sortedOutputs(outputs);
-  const details = [];
-  for (const [, out] of nodes) appendAll(details, list(out[DETAILS]), () => true);
+  const details = recordsOf(nodes);
   if (details.length) return fromDetails(info, details, graphContext(meta.graph, null), limit);
   return fromReceipts(info, nodes, meta.graph, limit);
 }

@@ -2,8 +2,16 @@
 // Plain ES module; ComfyUI core only through scripts/app.js and scripts/api.js, siblings relatively.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
-import { buildEntries, historyItemEntries, historyTime, historyToEntries } from "./panel/entries.js";
+import {
+  buildEntries,
+  detailsRecords,
+  historyItemEntries,
+  historyTime,
+  historyToEntries,
+  TEXT_LIMIT,
+} from "./panel/entries.js";
 import { HistoryPager } from "./panel/history.js";
+import { clampStrength, randomVariationSeed, recordOf, remakeOf, WHY, withVariation } from "./panel/remake.js";
 import { forgetRendered, mountPanel } from "./panel/render.js";
 import { DEFAULT_MAX_ENTRIES, EntryStore, MAX_MAX_ENTRIES } from "./panel/store.js";
 
@@ -11,6 +19,8 @@ const TAB_ID = "seed-number";
 const SEED_SOURCE = "SeedSource|SeedNumber";
 const SPEED_PRESET = "RenderSpeedPreset|SeedNumber";
 const MAX_ENTRIES = "SeedNumber.Panel.MaxEntries";
+const VARY_STRENGTH = "SeedNumber.Panel.VaryStrength";
+const DEFAULT_VARY_STRENGTH = 0.25;
 const CLEARED_AT = "SeedNumber.Panel.ClearedAt"; // localStorage: what "Clear" hid, kept over reloads
 const SPEEDS = ["Turbo", "Default", "Quality"];
 
@@ -141,19 +151,156 @@ function useSeed(entry, { withSpeed = false } = {}) {
   return true;
 }
 
-async function copySeed(entry) {
+/** Puts `text` on the clipboard; a toast says what was copied (its start), or that the browser refused. */
+async function copyText(text, summary) {
   try {
-    await navigator.clipboard.writeText(String(entry.seed));
-    toast("info", "Seed copied", String(entry.seed));
+    await navigator.clipboard.writeText(text);
+    toast("info", summary, text.length > 120 ? `${text.slice(0, 120)}…` : text);
+    return true;
   } catch {
     toast("warn", "Could not copy", "The browser refused clipboard access.");
+    return false;
   }
 }
 
+function copySeed(entry) {
+  return copyText(String(entry.seed), "Seed copied");
+}
+
+// -- re-make prompts: read from /history when a button is clicked (entries do not keep them) ----------
+
+/** The entry's prompt's Seed Details records from /history/<prompt id>; null when the item is gone. */
+async function historyRecords(entry) {
+  const answer = await fetchJSON(`/history/${encodeURIComponent(entry.promptId)}`);
+  const item = answer?.[entry.promptId];
+  return item?.outputs ? detailsRecords(item.outputs) : null;
+}
+
+/**
+ * `find(records, entry)` over the entry's records read now (remake.js recordOf / remakeOf); null
+ * after a toast saying why when there is nothing to use.
+ */
+async function readRecord(entry, find, summary) {
+  let found;
+  try {
+    found = find(entry.remake == null ? null : await historyRecords(entry), entry);
+  } catch (error) {
+    toast("error", summary, `Could not read the server's history: ${error?.message ?? error}`);
+    return null;
+  }
+  if (found.reason) {
+    toast("warn", summary, found.reason);
+    return null;
+  }
+  return found;
+}
+
+/** ComfyUI's answer to a refused POST /prompt, as one line: its error and each node's errors. */
+function queueError(answer, status) {
+  const parts = [answer?.error?.message ?? `HTTP ${status}`];
+  for (const [id, node] of Object.entries(answer?.node_errors ?? {})) {
+    for (const e of node?.errors ?? []) parts.push(`#${id} ${e?.message ?? ""}${e?.details ? `: ${e.details}` : ""}`);
+  }
+  return parts.join("; ");
+}
+
+/**
+ * Queues an API prompt as this tab's (POST /prompt with its client id, as the frontend's own
+ * api.queuePrompt does): its images come back to this tab and become new entries. The server's
+ * prompt hook resolves it like any other; a re-make prompt's Seed Source is `fixed`.
+ */
+async function queuePrompt(prompt) {
+  const response = await api.fetchApi("/prompt", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ prompt, client_id: api.clientId ?? api.initialClientId ?? "" }),
+  });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(queueError(answer, response.status));
+  return answer;
+}
+
+function varyStrength() {
+  const setting = app.extensionManager?.setting;
+  return clampStrength(setting?.get?.(VARY_STRENGTH) ?? DEFAULT_VARY_STRENGTH, DEFAULT_VARY_STRENGTH);
+}
+
+/**
+ * Re-make: queues the image's re-make prompt as it is. Vary (`vary`): the same with a new random
+ * variation seed at the strength set in the settings, on the Seed Source that feeds the image's noise.
+ */
+async function remake(entry, { vary = false } = {}) {
+  const summary = vary ? "Variation not queued" : "Re-make not queued";
+  const found = await readRecord(entry, remakeOf, summary);
+  if (!found) return false;
+  let prompt = found.prompt;
+  let what = `seed ${entry.seed ?? "?"}`;
+  if (vary) {
+    const strength = varyStrength();
+    const variationSeed = randomVariationSeed();
+    const varied = withVariation(prompt, found.record, variationSeed, strength);
+    if (varied.reason) {
+      toast("warn", summary, varied.reason);
+      return false;
+    }
+    prompt = varied.prompt;
+    what += `, var ${variationSeed} @ ${strength}`;
+  }
+  try {
+    await queuePrompt(prompt);
+  } catch (error) {
+    toast("error", summary, error.message);
+    return false;
+  }
+  toast("success", vary ? "Variation queued" : "Re-make queued", `${what}: it appears here when done.`);
+  return true;
+}
+
+/** Copy prompt: the entry's positive text (the whole text from /history when the entry holds it cut). */
+async function copyPrompt(entry) {
+  if (!entry.positive) {
+    toast("warn", "Could not copy", "This generation has no recorded prompt.");
+    return false;
+  }
+  let text = entry.positive;
+  if (text.length > TEXT_LIMIT) {
+    const found = await readRecord(entry, recordOf, "Could not copy");
+    if (!found) return false;
+    if (typeof found.record.positive === "string") text = found.record.positive;
+  }
+  return copyText(text, "Prompt copied");
+}
+
+/** Copy API prompt: the image's re-make prompt, as indented JSON. */
+async function copyApiPrompt(entry) {
+  const found = await readRecord(entry, remakeOf, "Could not copy");
+  return found ? copyText(JSON.stringify(found.prompt, null, 2), "API prompt copied") : false;
+}
+
+const ACTIONS = {
+  copy: copySeed,
+  use: (entry) => useSeed(entry),
+  "use-all": (entry) => useSeed(entry, { withSpeed: true }),
+  remake: (entry) => remake(entry),
+  vary: (entry) => remake(entry, { vary: true }),
+  "copy-prompt": copyPrompt,
+  "copy-api": copyApiPrompt,
+};
+
+let lastAction = Promise.resolve(); // the last card action's promise (the debugging hook's `settled`)
+
+/** A card's button (or its seed) was clicked: the action's promise (tests await it through the hook). */
 function onAction(action, entry) {
-  if (action === "copy") void copySeed(entry);
-  else if (action === "use") useSeed(entry);
-  else if (action === "use-all") useSeed(entry, { withSpeed: true });
+  const run = ACTIONS[action];
+  if (!run) return null;
+  lastAction = Promise.resolve()
+    .then(() => run(entry))
+    .catch((error) => {
+      console.error(`Seed Number panel: ${action} failed`, error);
+      toast("error", "Seed Number", `${action} failed: ${error?.message ?? error}`);
+      return false;
+    });
+  return lastAction;
 }
 
 function clearPanel() {
@@ -313,6 +460,11 @@ const debugHook = {
     return panel ? mount(panel.host).vlist.items.length : 0;
   },
   reload: loadHistory,
+  /** The last card action (Re-make, Vary, a copy…) settled: its result. */
+  settled() {
+    return lastAction;
+  },
+  WHY,
 };
 
 app.registerExtension({
@@ -336,6 +488,17 @@ app.registerExtension({
         // before may now fit; the pager stops once the list is full).
         if (store.max > before && pager?.started) void loadHistory();
       },
+    },
+    {
+      id: VARY_STRENGTH,
+      category: ["Seed Number", "Panel", "Vary strength"],
+      name: "Variation strength of the panel's Vary button",
+      tooltip:
+        "Vary queues an image's re-make prompt with a new random variation seed at this strength " +
+        "(0.01: almost the same image … 1: the variation seed's own image).",
+      type: "slider",
+      defaultValue: DEFAULT_VARY_STRENGTH,
+      attrs: { min: 0.01, max: 1, step: 0.01 },
     },
   ],
 

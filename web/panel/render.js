@@ -1,6 +1,7 @@
 // Seed Number panel: the DOM of the sidebar tab. No ComfyUI imports (URLs and actions come in).
 // Everything that came from a prompt, a file name or metadata goes in as text (textContent,
 // attributes set one by one): never as HTML.
+import { REMAKE, WHY } from "./remake.js";
 import { Filter } from "./store.js";
 import { VirtualList } from "./virtual.js";
 
@@ -62,10 +63,11 @@ function entryTemplate() {
 }
 
 let template = null;
+let remakeTemplate = null; // a Seed Details entry's: its buttons' row reserves the re-make buttons' lines too
 let parts = null; // small skeletons of the optional parts, cloned when an entry needs them
 
 function partTemplates() {
-  return {
+  const templates = {
     noImage: el("div", "sn-thumb sn-noimage", { title: "No image recorded" }),
     note: el("div", "sn-note", { title: "Reproducibility" }),
     speed: el("span", "sn-tag sn-speed", { title: "Render speed" }),
@@ -75,7 +77,42 @@ function partTemplates() {
     copy: button("copy", "pi-copy", "Copy seed", "Copy the seed", false),
     use: button("use", "pi-replay", "Use this seed", "Set the Seed Source to fixed with this seed", false),
     useAll: button("use-all", "pi-sliders-h", "Use all", "Set the seed and the render speed", false),
+    remake: button("remake", "pi-refresh", "Re-make", "Queue this image's re-make prompt: the same image again", false),
+    vary: button(
+      "vary",
+      "pi-sparkles",
+      "Vary",
+      "Queue this image again with a new random variation seed (strength: Settings → Seed Number → Panel)",
+      false,
+    ),
+    // Short labels (the icon says "copy"): the four fit two lines of a card in the default sidebar.
+    copyPrompt: button("copy-prompt", "pi-copy", "Prompt", "Copy prompt: the positive text", false),
+    copyApi: button("copy-api", "pi-code", "API prompt", "Copy API prompt: the re-make prompt as JSON", false),
   };
+  // The re-make buttons go on their own line(s), after the seed's (panel.css: order).
+  for (const name of ["remake", "vary", "copyPrompt", "copyApi"]) templates[name].classList.add("sn-remake-btn");
+  return templates;
+}
+
+/** A button that stays focusable but does nothing except say why (its title, and a toast on click). */
+function unavailable(b, why) {
+  b.setAttribute("aria-disabled", "true");
+  b.title = why;
+  b.setAttribute("aria-label", `${b.getAttribute("aria-label")} (unavailable: ${why})`);
+  return b;
+}
+
+/** The re-make buttons of an entry whose Seed Details record has `remake_prompt` (entry.remake: REMAKE.*). */
+function remakeButtons(entry) {
+  const remake = part("remake");
+  const vary = part("vary");
+  const copyPrompt = part("copyPrompt");
+  const copyApi = part("copyApi");
+  const why = entry.remake === REMAKE.NONE ? WHY.none : null;
+  if (why) for (const b of [remake, vary, copyApi]) unavailable(b, why);
+  else if (entry.remake !== REMAKE.VARY) unavailable(vary, WHY.vary);
+  if (!entry.positive) unavailable(copyPrompt, "No prompt recorded.");
+  return [remake, vary, copyPrompt, copyApi];
 }
 
 function part(name, value) {
@@ -203,6 +240,7 @@ function completeEntry(item, entry, ctx) {
   const actions = item.lastChild;
   actions.append(copy, use);
   if (entry.speed) actions.append(part("useAll"));
+  if (entry.remake != null) actions.append(...remakeButtons(entry));
 }
 
 const DEBOUNCE_MS = 90; // a filter keystroke waits this long for the next one
@@ -236,6 +274,8 @@ export function forgetRendered() {
 export function mountPanel(container, ctx) {
   if (!template) {
     template = entryTemplate();
+    remakeTemplate = template.cloneNode(true);
+    remakeTemplate.lastChild.classList.add("sn-remakeable");
     parts = partTemplates();
   }
   const root = el("div", "seed-number-panel");
@@ -286,7 +326,7 @@ export function mountPanel(container, ctx) {
 
   const vlist = new VirtualList(list, {
     build(entry) {
-      const item = template.cloneNode(true);
+      const item = (entry.remake == null ? template : remakeTemplate).cloneNode(true);
       fillEntry(item, entry, fillCtx);
       return item;
     },
@@ -393,7 +433,7 @@ export function mountPanel(container, ctx) {
   clear.addEventListener("click", () => ctx.onClear());
   const act = (event) => {
     const target = event.target.closest?.("[data-action]");
-    if (!target || !list.contains(target) || target.disabled) return;
+    if (!target || !list.contains(target) || target.disabled) return; // aria-disabled: onAction says why
     const item = target.closest(".sn-entry");
     const entry = item && ctx.store.find(item.dataset.key);
     if (!entry) return;

@@ -220,3 +220,35 @@ def scroll_list(page: Page, top: float | None) -> None:
         top,
     )
     wait_frames(page)
+
+
+# -- queueing from the page, card actions ------------------------------------------------------------
+
+QUEUE_FROM_PAGE = """async (prompt) => {
+  const api = window.comfyAPI.api.api;
+  const response = await api.fetchApi('/prompt', {
+    method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({prompt, client_id: api.clientId}),
+  });
+  return {status: response.status, body: await response.json()};
+}"""
+
+
+def queue_from_page(page: Page, prompt: dict[str, Any]) -> str:
+    """POSTs an API prompt as this tab's (its client id): its results come to this tab's panel live."""
+    answer = page.evaluate(QUEUE_FROM_PAGE, prompt)
+    assert answer["status"] == 200, f"POST /prompt answered {answer['status']}: {json.dumps(answer['body'])[:2000]}"
+    return answer["body"]["prompt_id"]
+
+
+def card_action(page: Page, key: str, action: str, *, keyboard: bool = False) -> Any:
+    """Clicks the ``action`` button of the card of entry ``key`` (or, ``keyboard``, focuses it and
+    presses Enter: the way to reach a button that is ``aria-disabled``, which Playwright does not
+    click) and returns what the action resolved to."""
+    button = page.locator(f'{ENTRY}[data-key="{key}"] button[data-action="{action}"]')
+    if keyboard:
+        button.focus()
+        button.press("Enter")
+    else:
+        button.click()
+    return page.evaluate("() => window.__seedNumberPanel.settled()")

@@ -433,7 +433,9 @@ def test_noise_source_and_variation_are_shown_with_the_seed(comfy_page: ComfyPag
             ]
         }
     }
-    built = page.evaluate("(o) => window.__seedNumberPanel.buildEntries('noise-synthetic', o, {time: 2})", outputs)
+    built = page.evaluate(
+        "(o) => window.__seedNumberPanel.buildEntries('noise-synthetic', o, {time: Date.now()})", outputs
+    )
     assert (built[0]["noiseSource"], built[0]["variationSeed"], built[0]["variationStrength"]) == ("a1111 gpu", 17, 0.2)
     open_panel(page)
     page.evaluate("(b) => { window.__seedNumberPanel.addEntries(b); window.__seedNumberPanel.render(); }", built)
@@ -443,7 +445,7 @@ def test_noise_source_and_variation_are_shown_with_the_seed(comfy_page: ComfyPag
     receipt_built = page.evaluate(
         """() => window.__seedNumberPanel.buildEntries('noise-receipt', {'5': {seed_number_receipt: [
              {seed: 3, seeds: [3], node: '5', noise_source: 'a1111 cpu', variation_seed: 9, variation_strength: 0.5}]},
-             '9': {images: [{filename: 'x.png', subfolder: '', type: 'output'}]}}, {time: 3})"""
+             '9': {images: [{filename: 'x.png', subfolder: '', type: 'output'}]}}, {time: Date.now()})"""
     )
     assert (receipt_built[0]["noiseSource"], receipt_built[0]["variationSeed"]) == ("a1111 cpu", 9)
     assert comfy_page.errors_from_pack() == []

@@ -10,6 +10,7 @@ float32 once, as A1111's "NV" generator does; the module must agree bit for bit.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import struct
 
@@ -260,15 +261,15 @@ def test_elements_near_a_rounding_boundary_are_redone(monkeypatch: pytest.Monkey
     assert sum(redone) > 10
 
 
-@pytest.mark.parametrize(("chunk", "sine_block"), [(7, 3), (64, 7), (96, 96), (384, 1024)])
-def test_block_and_sine_block_sizes_do_not_change_the_result(
-    monkeypatch: pytest.MonkeyPatch, chunk: int, sine_block: int
+@pytest.mark.parametrize(("chunk", "torch_block"), [(7, 3), (64, 7), (96, 96), (384, 1024)])
+def test_block_and_torch_block_sizes_do_not_change_the_result(
+    monkeypatch: pytest.MonkeyPatch, chunk: int, torch_block: int
 ) -> None:
     from seed_number.nodes.core import philox
 
     expected = reference_randn(11, (4, 8, 12))
     monkeypatch.setattr(philox, "CHUNK", chunk)
-    monkeypatch.setattr(philox, "SINE_BLOCK", sine_block)
+    monkeypatch.setattr(philox, "TORCH_BLOCK", torch_block)
     assert torch.equal(nv_randn(11, (4, 8, 12)), expected)
 
 
@@ -279,7 +280,7 @@ def test_helper_threads_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch
     expected = reference_randn(1234, (16, 8, 12))
     monkeypatch.setattr(philox, "CHUNK", 40)
     monkeypatch.setattr(philox, "MAX_THREADS", threads)
-    monkeypatch.setattr(philox, "_thread_count", lambda blocks: min(threads, blocks))
+    monkeypatch.setattr(philox, "_thread_count", lambda count, _cpus: min(threads, count))
     assert torch.equal(nv_randn(1234, (16, 8, 12)), expected)
 
 
@@ -289,7 +290,7 @@ def test_many_callers_share_the_helper_threads(monkeypatch: pytest.MonkeyPatch) 
     from seed_number.nodes.core import philox
 
     monkeypatch.setattr(philox, "CHUNK", 100)
-    monkeypatch.setattr(philox, "_thread_count", lambda blocks: min(2, blocks))
+    monkeypatch.setattr(philox, "_thread_count", lambda count, _cpus: min(2, count))
     shapes = [(4, 16, 16), (16, 8, 12), (3, 5), (4, 8, 12)] * 4
     expected = [reference_randn(i, shape) for i, shape in enumerate(shapes)]
     with ThreadPoolExecutor(4) as pool:
@@ -301,12 +302,42 @@ def test_thread_count_respects_cpus_and_torch(monkeypatch: pytest.MonkeyPatch) -
     from seed_number.nodes.core import philox
 
     monkeypatch.setattr(philox, "MAX_THREADS", 2)
-    monkeypatch.setattr(philox.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
     monkeypatch.setattr(philox.torch, "get_num_threads", lambda: 8)
-    assert philox._thread_count(1) == 1  # one block: nothing to share
-    assert philox._thread_count(8) == 2
-    monkeypatch.setattr(philox.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
-    assert philox._thread_count(8) == 1  # a single CPU: no helper thread
-    monkeypatch.setattr(philox.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    big, four = 16 * 128 * 128, frozenset(range(4))
+    assert philox._thread_count(philox.MIN_SHARED, four) == 1  # too small to share
+    assert philox._thread_count(big, four) == 2
+    assert philox._thread_count(big, frozenset({0})) == 1  # a single CPU: no helper thread
     monkeypatch.setattr(philox.torch, "get_num_threads", lambda: 1)
-    assert philox._thread_count(8) == 1  # torch limited to one thread: so is the noise
+    assert philox._thread_count(big, four) == 1  # torch limited to one thread: so is the noise
+
+
+def test_join_waits_for_a_running_helper_and_skips_a_pending_one() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from seed_number.nodes.core import philox
+
+    started, gate, done = threading.Event(), threading.Event(), []
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(lambda: (started.set(), gate.wait(), done.append(1)))
+        pending = pool.submit(done.append, 2)
+        started.wait()
+        threading.Timer(0.01, gate.set).start()
+        philox._join(pending)  # not started: cancelled, no wait
+        philox._join(running, spin=0.0005)  # started: polled, then waited for
+    assert done == [1] and pending.cancelled()
+
+
+@pytest.mark.parametrize(
+    ("count", "threads"), [(1, 1), (7, 2), (65536, 1), (65536, 2), (65537, 2), (262144, 2), (99, 4)]
+)
+def test_block_bounds_cover_the_draw_in_equal_blocks(count: int, threads: int) -> None:
+    from seed_number.nodes.core import philox
+
+    bounds = philox._block_bounds(count, threads)
+    assert bounds[0][0] == 0 and bounds[-1][1] == count
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+    sizes = [stop - start for start, stop in bounds]
+    assert max(sizes) <= philox.CHUNK and len(set(sizes[:-1])) <= 1 and sizes[-1] <= sizes[0]
+    assert len(bounds) >= min(threads, count)
+    assert philox._block_bounds(0, threads) == []

@@ -34,35 +34,47 @@ Sources (algorithms and constants, implemented here from their descriptions):
 - The behaviour above was learned by reading AUTOMATIC1111's ``modules/rng_philox.py`` /
   ``modules/rng.py`` (AGPL); none of their code is copied or translated here.
 
-Speed (numpy + torch only: no compiler, no extra package). :func:`nv_randn` works in blocks of
-:data:`CHUNK` elements, each block in reused per-thread buffers:
+Speed (numpy + torch only: nothing to compile, no extra package). :func:`nv_randn` works in blocks of
+at most :data:`CHUNK` elements, each in reused per-thread buffers (:class:`_Workspace`); a draw shared
+with the helper thread is cut into equal blocks. What was chosen, and why (CPU time in multiples of
+torch's CPU ``randn`` of the same size, one thread, measured on the machine below):
 
-- **Philox** (about 60% of the time): numpy, words 0 and 2 stacked so one call multiplies both
-  (uint32 × uint64 → uint64; the halves are uint32 views), the first two rounds with the words that
-  are the same for every element kept as Python ints, rounds 9–10 computing only what the output
-  reads. Measured and rejected: torch int64 products (slower per element than numpy's, and
-  multi-threaded above 32,768 elements), words kept in uint64 (no casting multiply, but the
-  strided writes cost more), a separate uint32 product for the low halves, smaller blocks (numpy's
-  per-call cost dominates below ~16,000 elements).
-- **Box–Muller**: ``u``, ``v``, ``log`` and ``sqrt`` in numpy float64 as before; the sine with
-  ``torch.sin`` (SLEEF, 3–4× faster than numpy's C-library sine). SLEEF's float64 sine differs from
-  the C library's by at most 1 ulp (0.14% of all 2**32 possible angles, measured exhaustively), so
-  every product is rounded to float32 from just above and just below (:data:`ROUNDING_MARGIN`,
-  2**-40, about 2,000× that difference); the ~1 in 45,000 elements where the two roundings disagree
-  are recomputed with numpy's sine: the output is bit for bit the numpy path's. torch's float64
-  ``log`` (MKL) is only ~13% faster than numpy's once kept single-threaded and ``sqrt`` slower, so
-  both stay numpy (exact, no check needed).
-- **torch's thread pool is avoided**: torch runs a float64 sine, log or sqrt of a few thousand
-  elements on its OpenMP pool, whose idle threads then spin, stealing the CPU from everything
-  else (and stalling for milliseconds when the machine is busy), so the sine is called on blocks of
-  :data:`TORCH_BLOCK` (1,024) elements, which torch runs on the calling thread.
-- **One helper thread** (:data:`MAX_THREADS`): blocks are handed out one at a time to the caller and
-  a helper thread (numpy and torch release the GIL); a helper that has not started when the caller
-  runs out of blocks is cancelled, so a busy machine waits for nothing. Not used with one CPU
-  (``os.sched_getaffinity``) or when torch is limited to one thread.
+- **Philox, numpy** (3.8×, 60%): words 0 and 2 stacked, so one call multiplies both (uint32 ×
+  uint64 → uint64, halves read as uint32 views); rounds 1–2, where three words are the same for
+  every element, folded into per-draw constants (:class:`_Schedule`), round 1 a single add to a
+  table of ``j·M1``; rounds 9–10 compute only what the output reads. Measured and rejected: torch
+  int64 products (slower per element, and run on torch's thread pool above 32,768 elements),
+  words kept in uint64 (no casting multiply, but strided writes cost more), contiguous low halves
+  from a separate uint32 product or the high halves by a shift (any strided operand costs the
+  same), the high half through float64 (more passes), blocks below 32,768 elements (numpy's
+  per-call cost; 16,384 was 10% slower).
+- **Box–Muller** (2.5×): ``u``, ``v``, ``sqrt`` and the products in numpy float64, exactly as the
+  reference; ``log`` and ``sin`` by torch (MKL's vector maths in x86 builds, SLEEF elsewhere), 1.4×
+  and 3.5× faster than numpy's C-library ones. Both differ from the C library's by at most 1 ulp
+  (compared over all 2**32 possible inputs: 0.11% of the logs and 0.14% of the sines differ, none
+  by more), so ``x`` is within 2**-50 of the reference's; each ``x`` is rounded to float32 from
+  ``x·(1 ± 2**-40)`` (:data:`ROUNDING_MARGIN`) and the ~1 element in 45,000 where the two disagree
+  is recomputed by the reference path (:func:`box_muller_sine`). The output is bit for bit the
+  reference's (also compared with the previous, all-numpy implementation on 200 million elements of
+  random seeds, offsets and shapes). Rejected: torch's ``sqrt`` (slower), a complex ``exp`` for the
+  sine (7× slower).
+- **torch's thread pool is avoided**: torch runs a float64 ``log`` or ``sin`` of ~2,000 elements or
+  more on its OpenMP threads, which then spin, taking the CPU from everything else, and stall for
+  milliseconds when the CPUs are busy; :data:`TORCH_BLOCK` (1,024) keeps them on the calling thread,
+  with one ``_foreach`` call (one GIL release) per block.
+- **One helper thread** (:data:`MAX_THREADS`): the caller and the helper take blocks in turn (numpy
+  and torch release the GIL); a helper that has not started by the time the caller runs out of
+  blocks is cancelled, and a running one is polled for (:func:`_join`). Not used for small draws
+  (:data:`MIN_SHARED`), with one CPU (``os.sched_getaffinity``) or when torch is limited to one
+  thread. Rejected: pinning the helper off the caller's CPU (Linux often wakes it on the caller's
+  CPU, but forcing the other one hurt whenever that one was busy).
 
-Measured on a 2-core AMD EPYC VM, median of 200 interleaved calls beside torch's CPU ``randn`` of
-the same shape (``benchmarks/bench_a1111_noise.py``): MEASUREMENTS
+Measured with ``benchmarks/bench_a1111_noise.py`` (median of 200 calls interleaved with torch's CPU
+``randn`` of the same shape from a fresh generator) on a shared 2-core AMD EPYC VM, nothing else
+running: before (all numpy, one thread) 11.4–11.7× for 4×128×128 and 16×128×128; now 5.5× and
+4.5× (wall time; the caller's own CPU time 4.9× and 4.2×, one thread alone 7.5× and 8×). The
+helper's share depends on the machine: on this VM a woken thread takes ~0.1 ms to run, and the
+two threads wait for each other's GIL ~10% of the time; with both CPUs busy the helper gains little.
 """
 
 from __future__ import annotations
@@ -315,7 +327,8 @@ def philox4x32(
                 raise ValueError("counter words must be integers in 0 … 2**32 - 1")
             array = array.astype(np.uint32)
         words.append(array)
-    out = _rounds(*words, _round_keys(k0, k1, rounds))
+    c0, c1, c2, c3 = words
+    out = _rounds(c0, c1, c2, c3, _round_keys(k0, k1, rounds))
     shape = np.broadcast_shapes(*(np.shape(w) for w in out))
     return tuple(np.broadcast_to(w, shape) for w in out)  # type: ignore[return-value]
 

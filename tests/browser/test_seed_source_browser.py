@@ -21,7 +21,17 @@ SEED_SOURCE, LATENT, SAMPLER = 5, 4, 6
 """Node ids in the example workflow."""
 MAX_SEED = 2**53 - 1
 IDEOGRAM_MAX_SEED = 2_147_483_647
-INPUT_WIDGETS = ["seed_number", "mode", "ideogram_range", "batch_seeds", "count"]
+INPUT_WIDGETS = [
+    "seed_number",
+    "mode",
+    "ideogram_range",
+    "batch_seeds",
+    "count",
+    "noise_source",
+    "variation_seed",
+    "variation_strength",
+]
+DEFAULT_VALUES = [0, "random", False, "shared", 1, "comfy", 0, 0]
 BUTTONS = {
     "used": "used: —",
     "new_random_seed": "⚄ new fixed random seed",
@@ -87,12 +97,12 @@ def test_example_workflow_loads_and_queues_as_the_api_example(comfy_page: ComfyP
     assert node == {"type": NODE_TYPE, "cls": NODE_TYPE}
     widgets = comfy_page.widgets(SEED_SOURCE)
     assert [w["name"] for w in widgets] == [*INPUT_WIDGETS, *BUTTONS]
-    assert [w["value"] for w in widgets[:5]] == [0, "random", False, "shared", 1]
-    assert {w["name"]: w["label"] for w in widgets[5:]} == BUTTONS
+    assert [w["value"] for w in widgets[: len(INPUT_WIDGETS)]] == DEFAULT_VALUES
+    assert {w["name"]: w["label"] for w in widgets[len(INPUT_WIDGETS) :]} == BUTTONS
     # The buttons add nothing to the saved widget values (the prompt hook rewrites them by position).
     saved = page.evaluate("(id) => app.graph.getNodeById(id).serialize().widgets_values", SEED_SOURCE)
-    assert saved == [0, "random", False, "shared", 1]
-    assert all(w["type"] == "button" and w["serialize"] is False for w in widgets[5:])
+    assert saved == DEFAULT_VALUES
+    assert all(w["type"] == "button" and w["serialize"] is False for w in widgets[len(INPUT_WIDGETS) :])
 
     output = page.evaluate("async () => (await app.graphToPrompt()).output")
     expected = json.loads(API_WORKFLOW.read_text())
@@ -118,6 +128,9 @@ def test_run_batch_of_three_shows_the_last_used_seed(comfy_page: ComfyPage) -> N
             "count": 1,
             "mode": "random",
             "batch_seeds": "shared",
+            "noise_source": "comfy",
+            "variation_seed": None,
+            "variation_strength": 0.0,
             "node": "5",
         }
         assert 0 <= got["seed"] <= MAX_SEED

@@ -25,7 +25,7 @@ SEED_SOURCE_TYPE = "SeedSource|SeedNumber"
 OUTER, INNER, DECOY = 12, 5, 9
 PATH = f"{OUTER}:{INNER}"
 RECEIPT = "seed_number_receipt"
-DECOY_WIDGETS = [123, "fixed", False, "shared", 1]
+DECOY_WIDGETS = [123, "fixed", False, "shared", 1, "comfy", 0, 0.0]
 
 INNER_WIDGET = """([outer, inner, name]) => {
   const node = app.graph.getNodeById(outer)?.subgraph?.getNodeById(inner);
@@ -105,7 +105,9 @@ def test_use_this_seed_sets_the_seed_source_inside_a_subgraph(comfy_page: ComfyP
     page.locator(f"{ENTRY}[data-prompt-id='{prompt_id}'] button[data-action=use]").click()
     assert inner_widget(comfy_page, "seed_number")["value"] == seed
     assert inner_widget(comfy_page, "mode")["value"] == "fixed"
-    assert [w["value"] for w in comfy_page.widgets(DECOY)[:5]] == DECOY_WIDGETS, "the decoy must stay as it was"
+    assert [w["value"] for w in comfy_page.widgets(DECOY)[: len(DECOY_WIDGETS)]] == DECOY_WIDGETS, (
+        "the decoy must stay as it was"
+    )
     toast = page.locator(".p-toast-message", has_text="Seed applied").last
     toast.wait_for(state="visible", timeout=10_000)
     assert str(seed) in toast.inner_text()

@@ -12,7 +12,7 @@ import torch
 from .core.contact_sheet import MAX_CELLS, caption, join_labels, per_cell, render, to_uint8, variation_label
 from .core.details_fields import MAX_SEED_ANY
 from .core.paths import check_prefix, prefix_problem
-from .core.prompt_details import details_for_sampler, producing_sampler
+from .core.prompt_details import image_details
 from .core.run_values import run_values
 from .core.sockets import check_images, constant_problem
 from .v3 import io, ui
@@ -26,17 +26,12 @@ DEFAULT_PREFIX = "SeedNumber/contact_sheet"
 def cell_variations(prompt: Any, node_id: Any, groups: list[int]) -> list[str | None]:
     """Each cell's variation ("var 17 @ 0.2"), from what the Seed Source behind its sampler recorded
     when it ran (``core/run_values``): the variation seed of that very image. None where there is none."""
-    cells = sum(groups)
-    node = prompt.get(str(node_id)) if isinstance(prompt, dict) else None
-    inputs = node.get("inputs") if isinstance(node, dict) else None
-    sampler = producing_sampler(prompt, inputs.get("images")) if isinstance(inputs, dict) else None
-    if sampler is None:
-        return [None] * cells
-    found = []
+    if not isinstance(prompt, dict):
+        return [None] * sum(groups)
+    found: list[str | None] = []
     for element, size in enumerate(groups):
-        for item in range(size):
-            details = details_for_sampler(prompt, sampler, run_values.tap(prompt, element, item))
-            found.append(variation_label(details.get("variation_seed"), details.get("variation_strength")))
+        _, items = image_details(prompt, str(node_id), element, size, run_values.tapper(prompt))
+        found += [variation_label(d.get("variation_seed"), d.get("variation_strength")) for d in items]
     return found
 
 

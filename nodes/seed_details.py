@@ -31,7 +31,7 @@ from .core.details_json import DETAILS_VERSION
 from .core.model_hash import HashCache, autov2_hash
 from .core.paths import check_prefix, prefix_problem
 from .core.png_details import png_text_chunks
-from .core.prompt_details import details_for_sampler, producing_sampler
+from .core.prompt_details import image_details
 from .core.remake import REMAKE_KEY, remake_json, remake_prompt
 from .core.reproducibility import reproducibility
 from .core.run_values import run_values
@@ -156,17 +156,13 @@ def batch_details(
     items: list[dict[str, Any]] = [{} for _ in range(batch_size)]
     vae = None
     if isinstance(prompt, dict):
-        images_link = prompt.get(str(node_id), {}).get("inputs", {}).get("images")
-        sampler = producing_sampler(prompt, images_link, problems)
+        sampler, found = image_details(prompt, node_id, element, batch_size, run_values.tapper(prompt), problems)
         if sampler is not None:
-            items = [
-                details_for_sampler(prompt, sampler, run_values.tap(prompt, element, item), problems)
-                for item in range(batch_size)
-            ]
+            items = found
             seeds = [d.get("seed") for d in items]
             for d in items:
                 d.update(seeds=seeds, sampler_node=sampler)
-        vae = _vae_name(prompt, images_link)
+        vae = _vae_name(prompt, prompt.get(str(node_id), {}).get("inputs", {}).get("images"))
     for item, details in enumerate(items):
         details.update(vae=vae, width=size[0], height=size[1], batch_index=item, batch_size=batch_size)
         details["model_hash"] = model_hash(details.get("model"))

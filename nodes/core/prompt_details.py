@@ -9,7 +9,7 @@ size and model (``details_for_sampler``, ``details_from_comfy_prompt``). With a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .details_fields import MAX_DEFAULT_TEXT, DetailsError, preview, validate_details
@@ -32,6 +32,7 @@ __all__ = [
     "SAMPLER_CLASSES",
     "details_for_sampler",
     "details_from_comfy_prompt",
+    "image_details",
     "producing_sampler",
 ]
 
@@ -307,6 +308,29 @@ def details_for_sampler(
     if sampler_id in graph.nodes:
         _read_sampler(graph, sampler_id, details)
     return details
+
+
+def image_details(
+    prompt: Mapping[str, Any],
+    node_id: str,
+    element: int,
+    batch_size: int,
+    tap_for: Callable[[int, int], Tap],
+    problems: list[str] | None = None,
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """The sampler behind output node ``node_id``'s ``images`` input, and the details of each batch
+    item of list element ``element`` (``tap_for(element, item)`` gives each item's run-time values).
+
+    ``(None, [{}, …])`` when no sampler made the images. The graph is walked once per item.
+    """
+    node = prompt.get(str(node_id))
+    inputs = node.get("inputs") if isinstance(node, Mapping) else None
+    images = inputs.get("images") if isinstance(inputs, Mapping) else None
+    sampler = producing_sampler(prompt, images, problems)
+    if sampler is None:
+        return None, [{} for _ in range(batch_size)]
+    found = [details_for_sampler(prompt, sampler, tap_for(element, item), problems) for item in range(batch_size)]
+    return sampler, found
 
 
 def details_from_comfy_prompt(

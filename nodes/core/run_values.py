@@ -17,7 +17,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .prompt_graph import NO_VALUE, Tap
@@ -69,6 +69,10 @@ class RunValues:
         key = (str(node_id), upstream_signature(prompt, str(node_id)))
         with self._lock:
             return self._records.get(key)
+
+    def tapper(self, prompt: Mapping[str, Any]) -> Callable[[int, int], Tap]:
+        """``tap`` for ``prompt``, as a function of (list element, batch item)."""
+        return lambda element, item: self.tap(prompt, element, item)
 
     def tap(self, prompt: Mapping[str, Any], element: int, item: int) -> Tap:
         """A tap for list element ``element`` and batch item ``item`` (ComfyUI's list rule: a

@@ -15,6 +15,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from .details_fields import preview
+
 NODE_ID = "SeedSource|SeedNumber"
 MAX_SEED = 2**53 - 1
 """Largest seed: the largest integer a browser holds exactly."""
@@ -194,8 +196,7 @@ def coerce_strength(value: Any) -> float | None:
 def check_strength(value: Any) -> bool | str:
     """True, or a message naming ``variation_strength`` when it is not a number from 0 to 1."""
     if coerce_strength(value) is None:
-        shown = repr(value) if isinstance(value, int | float | str) and len(repr(value)) < 40 else "this value"
-        return f"variation_strength: {shown} is not a number from 0 to 1"
+        return f"variation_strength: {preview(value)} is not a number from 0 to 1"
     return True
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
@@ -252,3 +254,26 @@ def card_action(page: Page, key: str, action: str, *, keyboard: bool = False) ->
     else:
         button.click()
     return page.evaluate("() => window.__seedNumberPanel.settled()")
+
+
+def run_node_tests(tmp_path: Path, name: str, script: str, panel: Path, timeout: float) -> None:
+    """Run ``script`` (a node:test module importing the panel's pure modules from ``PANEL_DIR``) under
+    Node 20+; skip without Node; fail with its output when a test fails."""
+    import pytest
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    if int(version.lstrip("v").split(".")[0]) < 20:
+        pytest.skip(f"node {version}: the test runner needs 20+")
+    path = tmp_path / name
+    path.write_text(script)
+    done = subprocess.run(
+        [node, "--test", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PANEL_DIR": panel.as_uri(), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]

@@ -10,8 +10,6 @@ graph with the demo checkpoint; results are compared by the pixels of the saved 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,10 +25,12 @@ from tests.browser.panel_helpers import (
     open_panel,
     panel_entries,
     queue_from_page,
+    run_node_tests,
     set_setting,
     wait_for_history_details,
     wait_for_prompt_entries,
 )
+from tests.prompts import DETAILS_NODE, SEED_NODE, details_prompt
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request
@@ -39,11 +39,10 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 PANEL = ROOT / "web" / "panel"
-SEED, SAMPLER, DETAILS = "5", "14", "8"
+SEED, SAMPLER, DETAILS = SEED_NODE, "14", DETAILS_NODE
 VARY_STRENGTH = "SeedNumber.Panel.VaryStrength"
 TOAST = ".p-toast-message"
 POSITIVE = "a lighthouse on a cliff at dusk, dark blue gradient sky"
-CHECKPOINT = "seed_number_demo_sd15.safetensors"
 
 
 @pytest.fixture(autouse=True)
@@ -58,38 +57,8 @@ def forget_runs(comfy_page: ComfyPage) -> Iterator[None]:
 
 
 def noise_prompt(seed: int, prefix: str) -> dict[str, Any]:
-    """Seed Source (noise) -> SamplerCustomAdvanced -> VAE Decode -> Seed Details, 64x64, 3 steps."""
-    return {
-        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": CHECKPOINT}},
-        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": POSITIVE, "clip": ["1", 1]}},
-        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["1", 1]}},
-        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-        SEED: {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": seed, "mode": "fixed"}},
-        "11": {
-            "class_type": "CFGGuider",
-            "inputs": {"model": ["1", 0], "positive": ["2", 0], "negative": ["3", 0], "cfg": 7.0},
-        },
-        "12": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
-        "13": {
-            "class_type": "BasicScheduler",
-            "inputs": {"model": ["1", 0], "scheduler": "normal", "steps": 3, "denoise": 1.0},
-        },
-        SAMPLER: {
-            "class_type": "SamplerCustomAdvanced",
-            "inputs": {
-                "noise": [SEED, 1],
-                "guider": ["11", 0],
-                "sampler": ["12", 0],
-                "sigmas": ["13", 0],
-                "latent_image": ["4", 0],
-            },
-        },
-        "7": {"class_type": "VAEDecode", "inputs": {"samples": [SAMPLER, 0], "vae": ["1", 2]}},
-        DETAILS: {
-            "class_type": "SeedDetails|SeedNumber",
-            "inputs": {"images": ["7", 0], "filename_prefix": f"tests/{prefix}", "save": True},
-        },
-    }
+    """Seed Source (noise) -> SamplerCustomAdvanced -> VAE Decode -> Seed Details, 64x64."""
+    return details_prompt(prefix, seed=seed)
 
 
 def record_of(run: dict[str, Any]) -> dict[str, Any]:
@@ -350,16 +319,4 @@ test("strength and seed ranges", () => {
 
 
 def test_remake_module_under_node(tmp_path: Path) -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    script = tmp_path / "remake.test.mjs"
-    script.write_text(SCRIPT)
-    done = subprocess.run(
-        [node, "--test", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PANEL_DIR": PANEL.as_uri(), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    run_node_tests(tmp_path, "remake.test.mjs", SCRIPT, PANEL, timeout=120)

@@ -8,11 +8,9 @@ the virtual list's height index. Skipped without ``node`` (20+) on the PATH.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from tests.browser.panel_helpers import run_node_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 PANEL = ROOT / "web" / "panel"
@@ -174,19 +172,4 @@ test("the height index finds offsets like a linear scan", () => {
 
 
 def test_panel_pure_modules_under_node(tmp_path: Path) -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    if int(version.lstrip("v").split(".")[0]) < 20:
-        pytest.skip(f"node {version}: the test runner needs 20+")
-    script = tmp_path / "panel.test.mjs"
-    script.write_text(SCRIPT)
-    done = subprocess.run(
-        [node, "--test", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PANEL_DIR": PANEL.as_uri(), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    run_node_tests(tmp_path, "panel.test.mjs", SCRIPT, PANEL, timeout=300)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from seed_number.nodes.core.resolve import WIDGET_ORDER
+
 if TYPE_CHECKING:
     from tests.browser.conftest import ComfyPage
 
@@ -21,16 +23,7 @@ SEED_SOURCE, LATENT, SAMPLER = 5, 4, 6
 """Node ids in the example workflow."""
 MAX_SEED = 2**53 - 1
 IDEOGRAM_MAX_SEED = 2_147_483_647
-INPUT_WIDGETS = [
-    "seed_number",
-    "mode",
-    "ideogram_range",
-    "batch_seeds",
-    "count",
-    "noise_source",
-    "variation_seed",
-    "variation_strength",
-]
+INPUT_WIDGETS = list(WIDGET_ORDER)
 DEFAULT_VALUES = [0, "random", False, "shared", 1, "comfy", 0, 0]
 BUTTONS = {
     "used": "used: —",

@@ -34,10 +34,14 @@ PARAMETERS = (
 )
 
 
-def a1111_png(server: ComfyServer, name: str, seed: int, extra: str = "", width: int = 64, height: int = 64) -> str:
-    """An A1111-made PNG in the server's input folder (the pixels do not matter, the text does)."""
+def a1111_png(
+    server: ComfyServer, name: str, seed: int, extra: str = "", width: int = 64, height: int = 64, version: str = ""
+) -> str:
+    """An A1111-made PNG in the server's input folder (the pixels do not matter, the text does);
+    ``version`` replaces A1111's ``v1.10.1`` (e.g. ``ComfyUI 0.3.64`` for a ComfyUI-made text)."""
+    text = PARAMETERS.format(seed=seed, width=width, height=height, extra=extra)
     info = PngInfo()
-    info.add_text("parameters", PARAMETERS.format(seed=seed, width=width, height=height, extra=extra))
+    info.add_text("parameters", text.replace("v1.10.1", version) if version else text)
     Image.new("RGB", (width, height), (90, 120, 150)).save(server.base_dir / "input" / name, pnginfo=info)
     return name
 
@@ -133,13 +137,7 @@ def test_an_a1111_png_remade_draws_a1111s_initial_noise(
 
 
 def test_a_comfyui_made_image_keeps_comfyui_noise(comfy_server: ComfyServer) -> None:
-    name = a1111_png(comfy_server, "comfy_made.png", 55, "RNG: CPU, ")
-    path = comfy_server.base_dir / "input" / name
-    info = PngInfo()
-    info.add_text(
-        "parameters", PARAMETERS.format(seed=55, width=64, height=64, extra="").replace("v1.10.1", "ComfyUI 0.3.64")
-    )
-    Image.new("RGB", (64, 64)).save(path, pnginfo=info)
+    name = a1111_png(comfy_server, "comfy_made.png", 55, version="ComfyUI 0.3.64")
     entry = comfy_server.run(remake_prompt(name, batch=2))
     comfy = torch.randn((2, 4, 8, 8), generator=torch.Generator().manual_seed(55))  # ComfyUI's shared batch noise
     assert torch.equal(saved_latent(comfy_server, entry), expected_out(comfy))

@@ -11,20 +11,14 @@ import pytest
 
 from tools.comfy_server import ComfyServer
 
-from .conftest import SEED_NODE, custom_sampler_prompt, pixels, png_text, receipt
+from .conftest import SEED_NODE, details_prompt, pixels, png_text, receipt
 
 DETAILS_NODE = "8"
 
 
 def variation_prompt(batch: int = 1, **seed_inputs: Any) -> dict[str, Any]:
     """Seed Source's noise (with the given variation inputs) → SamplerCustomAdvanced → Seed Details."""
-    prompt = custom_sampler_prompt([SEED_NODE, 1], batch=batch, seed=406220)
-    prompt[SEED_NODE]["inputs"].update(seed_inputs)
-    prompt[DETAILS_NODE] = {
-        "class_type": "SeedDetails|SeedNumber",
-        "inputs": {"images": ["7", 0], "filename_prefix": "tests/variation", "save": True},
-    }
-    return prompt
+    return details_prompt("variation", batch=batch, **seed_inputs)
 
 
 def details(entry: dict[str, Any]) -> list[dict[str, Any]]:

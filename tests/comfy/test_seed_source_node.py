@@ -132,7 +132,7 @@ def test_variation_outputs_noise_and_receipt(seed_source: ModuleType) -> None:
         mode="fixed",
         noise_source="a1111 gpu",
         variation_seed=77,
-        variation_strength="0.25",  # ComfyUI hands a named input over unconverted
+        variation_strength="0.25",  # a client can send text; execute coerces it as ComfyUI does
     )
     [noise] = out.args[1]
     assert (noise.seed, noise.source, noise.variation_seed, noise.variation_strength) == (10, "a1111 gpu", 77, 0.25)

@@ -57,8 +57,14 @@ def forget_runs(comfy_page: ComfyPage) -> Iterator[None]:
 
 
 def noise_prompt(seed: int, prefix: str) -> dict[str, Any]:
-    """Seed Source (noise) -> SamplerCustomAdvanced -> VAE Decode -> Seed Details, 64x64."""
-    return details_prompt(prefix, seed=seed)
+    """Seed Source (noise) -> SamplerCustomAdvanced -> VAE Decode -> Seed Details, 64x64.
+
+    Seed Source gets only ``seed_number`` and ``mode``: the re-make prompt then differs from the
+    queued one (it adds ``count: 1``), so ComfyUI runs it instead of answering from its cache.
+    """
+    prompt = details_prompt(prefix, seed=seed)
+    prompt[SEED]["inputs"] = {"seed_number": seed, "mode": "fixed"}
+    return prompt
 
 
 def record_of(run: dict[str, Any]) -> dict[str, Any]:

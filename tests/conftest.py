@@ -7,59 +7,27 @@ prints how many tests of each tier ran.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.append(str(ROOT))  # for `tools`; appended so ComfyUI's own `nodes` module wins
+# The repository on sys.path, appended so ComfyUI's own `nodes` module wins: `tests.*` and `tools`
+# import from there. This is the one place the root is worked out before `tests.paths.ROOT` imports.
+_REPOSITORY = str(Path(__file__).resolve().parents[1])
+if _REPOSITORY not in sys.path:
+    sys.path.append(_REPOSITORY)
 
-from tools.comfy_server import ComfyServer, find_comfyui  # noqa: E402
+from tests.environment import CHROMIUM, COMFYUI, NO_CHROMIUM, NO_COMFYUI  # noqa: E402
+from tests.paths import ROOT  # noqa: E402
+from tools.comfy_server import ComfyServer  # noqa: E402
 from tools.pack import load_pack  # noqa: E402
 
 TIERS = ("core", "comfy", "server", "browser")
-COMFYUI = find_comfyui()
-NO_COMFYUI = (
-    "ComfyUI NOT FOUND: set COMFYUI_PATH to a ComfyUI checkout, or lay one out at "
-    "~/comfy/ComfyUI (README, 'Tests') -- these tests did NOT run"
-)
-
-
-def chromium_path() -> str | None:
-    for candidate in (
-        os.environ.get("SEED_NUMBER_CHROMIUM"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        shutil.which("google-chrome"),
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-CHROMIUM = chromium_path()
-
 
 load_pack()  # the repository as the package `seed_number`
-
-
-def hostile_pngs() -> ModuleType:
-    """``tests/core/hostile_pngs.py`` (the generator of hostile files), loaded once by path."""
-    name = "seed_number_tests_hostile_pngs"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "core" / "hostile_pngs.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -70,12 +38,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if tier in ("comfy", "server", "browser") and COMFYUI is None:
             item.add_marker(pytest.mark.skip(reason=NO_COMFYUI))
         elif tier == "browser" and CHROMIUM is None:
-            item.add_marker(
-                pytest.mark.skip(
-                    reason="CHROMIUM NOT FOUND: apt-get install chromium "
-                    "(scripts/test does it as root) -- browser tests did NOT run"
-                )
-            )
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
 def _tier(report: pytest.TestReport) -> str:

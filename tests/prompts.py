@@ -4,10 +4,10 @@ same graph through SamplerCustomAdvanced (with Seed Details when the test reads 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import WORKFLOWS
+
 SEED_NODE = "5"
 DETAILS_NODE = "8"
 """The example's save node: SaveImage, or Seed Details in :func:`details_prompt`."""
@@ -15,7 +15,7 @@ DETAILS_NODE = "8"
 
 def example_prompt(size: int = 64, steps: int = 4, batch: int = 1, **seed_inputs: Any) -> dict[str, Any]:
     """The example API workflow, shrunk for tests, with Seed Source inputs overridden."""
-    prompt = json.loads((ROOT / "workflows/api/seed_source_txt2img.json").read_text())
+    prompt = json.loads((WORKFLOWS / "api" / "seed_source_txt2img.json").read_text())
     prompt["4"]["inputs"].update(width=size, height=size, batch_size=batch)
     prompt["6"]["inputs"]["steps"] = steps
     prompt[SEED_NODE]["inputs"].update(seed_inputs)

@@ -1,4 +1,5 @@
-"""In-process ComfyUI: its modules on sys.path, the pack's node modules importable."""
+"""In-process ComfyUI: its modules on sys.path, the pack's node modules importable (fixtures; the
+helpers are in ``tests/comfy/helpers.py``)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,3 @@ def comfy(comfyui_path: Path) -> ModuleType:
 @pytest.fixture(scope="session")
 def seed_source(comfy: ModuleType) -> ModuleType:
     return importlib.import_module("seed_number.nodes.seed_source")
-
-
-def run_node(node_cls: type, hidden: dict | None = None, **inputs: object):
-    """Execute a V3 node as ComfyUI does: a class clone with its hidden inputs, then execute."""
-    from comfy_api.latest import io
-
-    clone = node_cls.PREPARE_CLASS_CLONE({io.Hidden.unique_id: "5", **(hidden or {})})
-    return clone.EXECUTE_NORMALIZED(**inputs)

@@ -12,11 +12,9 @@ from types import ModuleType
 import pytest
 
 from seed_number.nodes.core.sampler_names import COMFY_SAMPLERS, COMFY_SCHEDULERS
-from tests.conftest import hostile_pngs
+from tests.comfy.helpers import run_node
+from tests.core import hostile_pngs
 
-from .conftest import run_node
-
-ROOT = Path(__file__).resolve().parents[2]
 TIME_LIMIT_S = 1.0
 MEMORY_LIMIT = 64 * 1024 * 1024
 
@@ -27,7 +25,7 @@ def loader(comfy: ModuleType) -> ModuleType:
 
 
 def hostile_corpus(directory: Path) -> list[Path]:
-    return hostile_pngs().write_corpus(directory, random.Random(4321))
+    return hostile_pngs.write_corpus(directory, random.Random(4321))
 
 
 def test_every_hostile_file_gives_outputs_or_a_clear_error(

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from .conftest import run_node
+from tests.comfy.helpers import run_node
 
 WARNING_START = "Seed Number: comfy.sample.prepare_noise has been replaced by"
 

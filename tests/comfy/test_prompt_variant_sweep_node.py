@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 
-from .conftest import run_node
+from tests.comfy.helpers import run_node
 
 TEMPLATE = "dark {blue|purple|red} gradient"
 SEED = 406220

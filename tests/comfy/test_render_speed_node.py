@@ -8,7 +8,7 @@ from types import ModuleType, SimpleNamespace
 import pytest
 import torch
 
-from .conftest import run_node
+from tests.comfy.helpers import run_node
 
 
 @pytest.fixture(scope="module")

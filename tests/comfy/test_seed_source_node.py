@@ -10,8 +10,7 @@ import torch
 
 from seed_number.nodes.core.resolve import REQUESTED_KEY, WIDGET_ORDER
 from seed_number.nodes.core.seeds import MAX_SEED
-
-from .conftest import run_node
+from tests.comfy.helpers import run_node
 
 
 def test_schema_as_object_info_lists_it(seed_source: ModuleType) -> None:

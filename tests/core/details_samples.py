@@ -12,11 +12,10 @@ from typing import Any
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from tests.conftest import hostile_pngs
+from tests.core.hostile_pngs import GOOD_DETAILS
+from tests.paths import WORKFLOWS
 
-ROOT = Path(__file__).resolve().parents[2]
-
-DETAILS: dict[str, Any] = {k: v for k, v in hostile_pngs().GOOD_DETAILS.items() if k != "version"}
+DETAILS: dict[str, Any] = {k: v for k, v in GOOD_DETAILS.items() if k != "version"}
 
 
 def save_png(path: Path, texts: dict[str, str], *, zip_: bool = False, itxt: bool = False) -> Path:
@@ -32,6 +31,6 @@ def save_png(path: Path, texts: dict[str, str], *, zip_: bool = False, itxt: boo
 
 
 def demo_prompt(**seed_source: Any) -> dict[str, Any]:
-    prompt = json.loads((ROOT / "workflows/api/seed_source_txt2img.json").read_text())
+    prompt = json.loads((WORKFLOWS / "api" / "seed_source_txt2img.json").read_text())
     prompt["5"]["inputs"].update(seed_source)
     return prompt

@@ -2,7 +2,7 @@
 
 Deterministic: every random choice comes from the ``random.Random`` passed in (never the global
 ``random`` state), so a seed gives the same corpus byte for byte. Not a test module itself: the fuzz
-test (``test_metadata_fuzz.py``) imports it by path.
+tests import it as ``tests.core.hostile_pngs``.
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
 """A1111 / Forge initial noise: per-image seeds, both sources, variation slerp, seed resize.
 
-The ``a1111 gpu`` references come from the scalar Philox + Box–Muller of ``test_philox.py`` (written
+The ``a1111 gpu`` references come from the scalar Philox + Box–Muller of ``philox_reference.py`` (written
 from the published algorithms); the variation references from a float64 slerp written here.
 """
 
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -26,25 +21,15 @@ from seed_number.nodes.core.a1111_noise import (
     slerp,
 )
 from seed_number.nodes.core.philox import nv_randn
+from tests.core.philox_reference import reference_randn
+from tests.paths import ROOT
 
 SEEDS = [0, 1234, 2**32 - 1, 2**32 + 1234, 2**53 - 1]
 SHAPES = [(4, 8, 8), (4, 8, 12), (16, 8, 8), (16, 8, 12)]  # 64×64 and 96 wide × 64 high, 4 and 16 channels
 
 
-def _reference() -> ModuleType:
-    """``test_philox.py``'s scalar reference, loaded once by path."""
-    name = "seed_number_tests_philox_reference"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("test_philox.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def reference_gpu(seed: int, shape: tuple[int, int, int]) -> torch.Tensor:
-    return _reference().reference_randn(seed, shape)
+    return reference_randn(seed, shape)
 
 
 def reference_slerp(t: float, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
@@ -232,7 +217,7 @@ def test_bad_input_is_a_clear_error(kwargs: dict, match: str) -> None:
 def test_core_modules_import_no_comfyui() -> None:
     import ast
 
-    core = Path(__file__).resolve().parents[2] / "nodes" / "core"
+    core = ROOT / "nodes" / "core"
     for name in ("a1111_noise.py", "philox.py"):
         tree = ast.parse((core / name).read_text(encoding="utf-8"))
         imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 from seed_number.nodes.core.details_fields import FIELDS, validate_details
-from tests.core.details_samples import DETAILS, ROOT
+from tests.core.details_samples import DETAILS
+from tests.paths import ROOT
 
 DETAILS_MODULES = (
     "details_fields",

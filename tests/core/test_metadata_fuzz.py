@@ -21,16 +21,13 @@ from seed_number.nodes.core.details_fields import FIELDS, DetailsError
 from seed_number.nodes.core.details_json import details_json, parse_details_json
 from seed_number.nodes.core.png_details import SOURCES, ReadResult, read_png_details
 from seed_number.nodes.core.png_text import MAX_CHUNKS
-from tests.conftest import hostile_pngs
+from tests.core import hostile_pngs as hostile
 
 SEED = 1234
 TIME_LIMIT_S = 3.0
 """A generous bound (a 10 MB hostile file reads in ~0.3 s here; busy 2-core CI runs slower): the
 benchmark, not this test, carries the real figure."""
 MEMORY_LIMIT = 64 * 1024 * 1024
-
-
-hostile = hostile_pngs()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,8 @@ from hypothesis import strategies as st
 from seed_number.nodes.core.png_details import png_text_chunks
 from seed_number.nodes.core.remake import BATCH_ITEM_CLASS, REMAKE_CHUNK, remake_json, remake_prompt
 from seed_number.nodes.core.variants import expand
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DETAILS = "SeedDetails|SeedNumber"
 
 

@@ -6,7 +6,6 @@ import copy
 import itertools
 import json
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -23,9 +22,8 @@ from seed_number.nodes.core.resolve import (
     resolve_request,
 )
 from seed_number.nodes.core.seeds import MAX_SEED, NODE_ID, SeedCounter, check_choices
+from tests.paths import ROOT
 from tools.adversarial import adversarial_body
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def api_example() -> dict:

@@ -18,9 +18,8 @@ from PIL.PngImagePlugin import PngInfo
 from safetensors.torch import load_file
 
 from seed_number.nodes.core.a1111_noise import a1111_noise
+from tests.paths import ROOT
 from tools.comfy_server import ComfyError, ComfyServer
-
-from .conftest import ROOT
 
 SD1_SCALE = 0.18215
 LOADER, SOURCE, LATENT, SAMPLER, SAVE = "30", "31", "32", "39", "40"

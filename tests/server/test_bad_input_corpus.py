@@ -25,9 +25,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from tests.paths import ROOT
+from tests.prompts import example_prompt
+from tests.server.helpers import receipt
 from tools.comfy_server import ComfyError, ComfyServer
-
-from .conftest import ROOT, example_prompt, receipt
 
 CORPUS = json.loads(Path(__file__).with_name("bad_inputs.json").read_text(encoding="utf-8"))
 CASES: list[dict[str, Any]] = CORPUS["cases"]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.paths import WORKFLOWS
 from tools.comfy_server import ComfyServer
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOWS = ROOT / "workflows"
 API_NAMES = sorted(p.stem for p in (WORKFLOWS / "api").glob("*.json"))
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from tests.paths import ROOT
+from tests.prompts import SEED_NODE, example_prompt
+from tests.server.helpers import png_text, queued_prompt, saved_images
 from tools.adversarial import SHAPES, adversarial_body, post_while_polling
 from tools.comfy_server import ComfyServer, new_client_id
-
-from .conftest import ROOT, SEED_NODE, example_prompt, png_text, queued_prompt, saved_images
 
 HOOK_BOUND_S = 5.0
 """POST /prompt of a 1 MB adversarial body: ~0.1–0.3 s here (the JSON parse included)."""

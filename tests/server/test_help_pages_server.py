@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from tests.paths import ROOT
 from tools.comfy_server import ComfyServer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_node_has_a_help_page_at_the_frontend_url(comfy_server: ComfyServer) -> None:

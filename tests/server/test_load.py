@@ -27,9 +27,9 @@ from typing import Any
 
 import websocket
 
+from tests.prompts import SEED_NODE, example_prompt
+from tests.server.helpers import png_text, queued_prompt, receipt, saved_images
 from tools.comfy_server import ComfyServer, new_client_id
-
-from .conftest import SEED_NODE, example_prompt, png_text, queued_prompt, receipt, saved_images
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.paths import ROOT
+from tests.prompts import SEED_NODE, custom_sampler_prompt, example_prompt
+from tests.server.helpers import pixels, receipt, saved_images
 from tools.comfy_server import ComfyServer
-
-from .conftest import ROOT, SEED_NODE, custom_sampler_prompt, example_prompt, pixels, receipt, saved_images
 
 WARNING_START = "Seed Number: comfy.sample.prepare_noise has been replaced by"
 RESEED_NODE = "30"

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.paths import ROOT
+from tests.server.helpers import pixels, saved_images
 from tools.comfy_server import ComfyServer
 
-from .conftest import pixels, saved_images
-
-ROOT = Path(__file__).resolve().parents[2]
 SWEEP, SAVE, SHEET, LOADER, SEED, LATENT = "20", "8", "10", "1", "5", "4"
 """Node ids in workflows/api/variant_sweep_*.json."""
 TEMPLATE = "a lighthouse on a cliff at dusk, dark {blue|purple|red} gradient sky"

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from tests.prompts import SEED_NODE, custom_sampler_prompt
+from tests.server.helpers import api_workflow, pixels, png_text
 from tools.comfy_server import ComfyServer
-
-from .conftest import SEED_NODE, api_workflow, custom_sampler_prompt, pixels, png_text
 
 DETAILS_NODE = "8"
 REMAKE_KEY = "remake_prompt"

@@ -10,11 +10,9 @@ import numpy as np
 import pytest
 
 from seed_number.nodes.core.presets import SHIPPED_PATH, SPEEDS
-from tools.comfy_server import ComfyError, ComfyServer
-
-from .conftest import (
+from tests.prompts import SEED_NODE
+from tests.server.helpers import (
     PRESET_NODE,
-    SEED_NODE,
     SHEET_NODE,
     api_workflow,
     cached_nodes,
@@ -27,6 +25,7 @@ from .conftest import (
     run_with_events,
     saved_images,
 )
+from tools.comfy_server import ComfyError, ComfyServer
 
 SHIPPED = json.loads(SHIPPED_PATH.read_text())["families"]
 FAMILIES = list(SHIPPED)

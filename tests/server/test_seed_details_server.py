@@ -11,18 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.paths import ROOT
+from tests.prompts import SEED_NODE, custom_sampler_prompt, example_prompt
+from tests.server.helpers import api_workflow, pixels, png_text, receipt, saved_images
 from tools.comfy_server import ComfyError, ComfyServer
-
-from .conftest import (
-    ROOT,
-    SEED_NODE,
-    custom_sampler_prompt,
-    example_prompt,
-    pixels,
-    png_text,
-    receipt,
-    saved_images,
-)
 
 DETAILS_NODE = "8"
 
@@ -219,9 +211,9 @@ def test_load_refuses_paths_outside_input_and_files_without_details(comfy_server
 def test_hostile_files_through_the_api_give_clear_errors(comfy_server: ComfyServer, tmp_path: Path) -> None:
     import random
 
-    from tests.conftest import hostile_pngs
+    from tests.core import hostile_pngs
 
-    files = hostile_pngs().write_corpus(tmp_path, random.Random(99))
+    files = hostile_pngs.write_corpus(tmp_path, random.Random(99))
     for path in files[:: max(1, len(files) // 30)]:
         target = comfy_server.base_dir / "input" / f"hostile_{path.name}"
         shutil.copyfile(path, target)
@@ -239,8 +231,6 @@ def test_hostile_files_through_the_api_give_clear_errors(comfy_server: ComfyServ
 
 
 def test_details_on_a_ladder_and_a_sweep_know_each_images_list_values(comfy_server: ComfyServer) -> None:
-    from .conftest import api_workflow
-
     ladder = api_workflow("render_speed_ladder", seed_number=406220, mode="fixed")
     ladder = with_details(ladder)
     entry = comfy_server.run(ladder)
@@ -262,8 +252,6 @@ def test_details_on_a_ladder_and_a_sweep_know_each_images_list_values(comfy_serv
 
 @pytest.mark.parametrize("name", ["variant_sweep_list", "variant_sweep_batched"])
 def test_details_of_a_prompt_sweep_name_each_images_variant(comfy_server: ComfyServer, name: str) -> None:
-    from .conftest import api_workflow
-
     prompt = with_details(api_workflow(name, seed_number=406220, mode="fixed"))
     entry = comfy_server.run(prompt)
     shown = details_of(entry)

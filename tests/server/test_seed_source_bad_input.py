@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from seed_number.nodes.core.seeds import MAX_SEED
+from tests.prompts import SEED_NODE, example_prompt
+from tests.server.helpers import receipt
 from tools.comfy_server import ComfyServer
-
-from .conftest import SEED_NODE, example_prompt, receipt
 
 # (input, value, ComfyUI's error type) — what each bad value must be refused with.
 CASES: list[tuple[str, Any, str]] = [

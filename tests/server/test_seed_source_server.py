@@ -12,18 +12,9 @@ import websocket
 
 from seed_number.nodes.core.resolve import WIDGET_ORDER
 from seed_number.nodes.core.seeds import MAX_SEED
+from tests.prompts import SEED_NODE, custom_sampler_prompt, example_prompt
+from tests.server.helpers import pixels, png_text, queued_prompt, receipt, saved_images
 from tools.comfy_server import ComfyServer, new_client_id
-
-from .conftest import (
-    SEED_NODE,
-    custom_sampler_prompt,
-    example_prompt,
-    pixels,
-    png_text,
-    queued_prompt,
-    receipt,
-    saved_images,
-)
 
 
 def test_pack_loads_cleanly_and_is_listed(comfy_server: ComfyServer) -> None:

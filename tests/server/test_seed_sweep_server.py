@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 
+from tests.prompts import SEED_NODE
+from tests.server.helpers import SHEET_NODE, api_workflow, pixels, png_text, queued_prompt, receipt, saved_images
 from tools.comfy_server import ComfyServer
-
-from .conftest import SEED_NODE, SHEET_NODE, api_workflow, pixels, png_text, queued_prompt, receipt, saved_images
 
 
 def test_count_8_renders_8_distinct_images_and_each_remakes_alone(comfy_server: ComfyServer) -> None:

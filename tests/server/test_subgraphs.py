@@ -22,19 +22,10 @@ import numpy as np
 import pytest
 
 from seed_number.nodes.core.presets import SPEEDS
+from tests.paths import ROOT
+from tests.prompts import SEED_NODE
+from tests.server.helpers import api_workflow, cached_nodes, pixels, png_text, queued_prompt, receipt, saved_images
 from tools.comfy_server import ComfyServer, new_client_id
-
-from .conftest import (
-    ROOT,
-    SEED_NODE,
-    api_workflow,
-    cached_nodes,
-    pixels,
-    png_text,
-    queued_prompt,
-    receipt,
-    saved_images,
-)
 
 SEED_SOURCE = "SeedSource|SeedNumber"
 DETAILS = "SeedDetails|SeedNumber"

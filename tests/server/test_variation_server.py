@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.prompts import SEED_NODE, details_prompt
+from tests.server.helpers import pixels, png_text, receipt
 from tools.comfy_server import ComfyServer
-
-from .conftest import SEED_NODE, details_prompt, pixels, png_text, receipt
 
 DETAILS_NODE = "8"
 

@@ -9,15 +9,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.paths import WORKFLOWS
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-ROOT = Path(__file__).resolve().parents[2]
+    from tests.browser.comfy_page import ComfyPage
+
+SEED_SOURCE, POSITIVE, LATENT, SAMPLER, SAVE = 5, 2, 4, 6, 8
+"""Node ids in the example workflows."""
+RECEIPT = "seed_number_receipt"
 TAB_ID = "seed-number"
 TAB_BUTTON = f".{TAB_ID}-tab-button"
 PANEL = ".seed-number-panel"
 ENTRY = f"{PANEL} .sn-entry"
 MAX_ENTRIES = "SeedNumber.Panel.MaxEntries"
+PANEL_HANDLE_OPT_IN = "window.__seedNumberDebug = true;"
+"""An init script: the panel installs its debugging handle ``window.__seedNumberPanel`` (which the
+tests and the benchmark drive) only in a page that sets this before the extensions load."""
 
 # Read once the panel has settled: cards are built light and completed (buttons, image) a frame later;
 # the cards still waiting for that frame are completed first.
@@ -94,7 +103,26 @@ def get_setting(page: Page, key: str) -> Any:
 
 
 def load_json(name: str) -> dict[str, Any]:
-    return json.loads((ROOT / "workflows" / name).read_text())
+    return json.loads((WORKFLOWS / name).read_text())
+
+
+def open_small(comfy_page: ComfyPage, name: str = "seed_source_txt2img.json", steps: int | None = 4) -> None:
+    """An example workflow shrunk to 64x64 (and ``steps`` steps) so a CPU run takes about a second."""
+    comfy_page.load_workflow(load_json(name))
+    comfy_page.set_widget(LATENT, "width", 64)
+    comfy_page.set_widget(LATENT, "height", 64)
+    if steps is not None:
+        comfy_page.set_widget(SAMPLER, "steps", steps)
+
+
+def receipt(entry: dict[str, Any]) -> dict[str, Any]:
+    """The Seed Source receipt of a finished run (exactly one)."""
+    (got,) = entry["outputs"][str(SEED_SOURCE)][RECEIPT]
+    return got
+
+
+def prompt_id(entry: dict[str, Any]) -> str:
+    return entry["prompt"][1]
 
 
 # -- a large /history, served to the page in place of the server's ---------------------------------

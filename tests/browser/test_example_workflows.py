@@ -10,19 +10,17 @@ node's defaults from ``/object_info``).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.paths import WORKFLOWS
 from tools.comfy_server import ComfyServer
 from tools.workflow_ui import convert, default_names, render
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import ComfyPage
+    from tests.browser.comfy_page import ComfyPage
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOWS = ROOT / "workflows"
 PAIRS = sorted(p.stem for p in WORKFLOWS.glob("*.json") if (WORKFLOWS / "api" / p.name).is_file())
 
 LINKS = """() => Array.from(app.graph.links.values ? app.graph.links.values() : Object.values(app.graph.links))

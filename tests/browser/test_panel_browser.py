@@ -9,39 +9,41 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
-from tests.browser.conftest import READY
+from tests.browser.comfy_page import READY
 from tests.browser.panel_helpers import (
     ENTRY,
     MAX_ENTRIES,
     PANEL,
+    POSITIVE,
+    SAVE,
+    SEED_SOURCE,
     TAB_BUTTON,
     close_panel,
     get_setting,
     image_of_url,
     load_json,
     open_panel,
+    open_small,
     panel_entries,
+    prompt_id,
+    receipt,
     set_setting,
     wait_for_history_details,
     wait_for_prompt_entries,
 )
+from tests.paths import ROOT
+from tests.server.helpers import pixels
 
 if TYPE_CHECKING:
     from playwright.sync_api import Dialog, Page
 
-    from tests.browser.conftest import ComfyPage
+    from tests.browser.comfy_page import ComfyPage
 
-ROOT = Path(__file__).resolve().parents[2]
-SEED_SOURCE, POSITIVE, LATENT, SAMPLER, SAVE = 5, 2, 4, 6, 8
-"""Node ids in the example workflows."""
 SPEED_PRESET = 9
-RECEIPT = "seed_number_receipt"
 PANEL_FILES = [
     "panel.js",
     "panel/entries.js",
@@ -55,35 +57,12 @@ SCRIPT_PAYLOAD = "<script>window.__pwned=1</script>"
 TOAST = ".p-toast-message"
 
 
-def open_small(comfy_page: ComfyPage, name: str = "seed_source_txt2img.json", steps: int | None = 4) -> None:
-    """An example workflow shrunk to 64x64 (and ``steps`` steps) so a CPU run takes about a second."""
-    comfy_page.load_workflow(load_json(name))
-    comfy_page.set_widget(LATENT, "width", 64)
-    comfy_page.set_widget(LATENT, "height", 64)
-    if steps is not None:
-        comfy_page.set_widget(SAMPLER, "steps", steps)
-
-
-def receipt(entry: dict[str, Any]) -> dict[str, Any]:
-    (got,) = entry["outputs"][str(SEED_SOURCE)][RECEIPT]
-    return got
-
-
 def saved(entry: dict[str, Any]) -> list[dict[str, str]]:
     return entry["outputs"][str(SAVE)]["images"]
 
 
-def prompt_id(entry: dict[str, Any]) -> str:
-    return entry["prompt"][1]
-
-
 def entries_of(comfy_page: ComfyPage, run: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in panel_entries(comfy_page.page) if e["prompt_id"] == prompt_id(run)]
-
-
-def pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB")).copy()
 
 
 def toast_text(comfy_page: ComfyPage, contains: str) -> str:

@@ -30,14 +30,14 @@ from tests.browser.panel_helpers import (
     wait_for_history_details,
     wait_for_prompt_entries,
 )
+from tests.paths import ROOT
 from tests.prompts import DETAILS_NODE, SEED_NODE, details_prompt
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request
 
-    from tests.browser.conftest import ComfyPage
+    from tests.browser.comfy_page import ComfyPage
 
-ROOT = Path(__file__).resolve().parents[2]
 PANEL = ROOT / "web" / "panel"
 SEED, SAMPLER, DETAILS = SEED_NODE, "14", DETAILS_NODE
 VARY_STRENGTH = "SeedNumber.Panel.VaryStrength"

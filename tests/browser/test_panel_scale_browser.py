@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.conftest import READY
+from tests.browser.comfy_page import READY
 from tests.browser.panel_helpers import (
     ENTRY,
     MAX_ENTRIES,
@@ -25,8 +25,11 @@ from tests.browser.panel_helpers import (
     history_item,
     make_history,
     open_panel,
+    open_small,
     panel_entries,
     panel_node_count,
+    prompt_id,
+    receipt,
     scroll_list,
     set_setting,
     wait_for_prompt_entries,
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 
     from playwright.sync_api import Dialog, Page
 
-    from tests.browser.conftest import ComfyPage
+    from tests.browser.comfy_page import ComfyPage
 
 DOM_BOUND = 1000
 """Elements inside the panel with 10,000 entries listed, wherever the list is scrolled: the header
@@ -182,8 +185,6 @@ def test_ten_thousand_entries_paged_virtual_keyboard_filter(comfy_page: ComfyPag
 
 def test_a_live_run_while_scrolled_appears_on_top_without_moving_the_view(comfy_page: ComfyPage) -> None:
     """Also: reopening the tab comes back to the same card."""
-    from tests.browser.test_panel_browser import open_small, prompt_id, receipt
-
     page = comfy_page.page
     open_small(comfy_page)
     ServedHistory(page, make_history(300, per_item=4))  # 1,200 entries: the default MaxEntries keeps 200

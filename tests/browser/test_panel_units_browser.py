@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.browser.panel_helpers import run_node_tests
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PANEL = ROOT / "web" / "panel"
 
 SCRIPT = r"""

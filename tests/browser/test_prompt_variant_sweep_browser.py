@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from tests.browser.conftest import ComfyPage
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from tests.browser.comfy_page import ComfyPage
+
 API_WORKFLOW = ROOT / "workflows" / "api" / "variant_sweep_batched.json"
 SWEEP, STOCK = 20, 30
 TEMPLATE = "dark {blue|purple|red} gradient"

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from seed_number.nodes.core.resolve import WIDGET_ORDER
+from tests.paths import ROOT
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import ComfyPage
+    from tests.browser.comfy_page import ComfyPage
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "workflows" / "seed_source_txt2img.json"
 API_WORKFLOW = ROOT / "workflows" / "api" / "seed_source_txt2img.json"
 NODE_TYPE = "SeedSource|SeedNumber"

@@ -1,7 +1,7 @@
 """A Seed Source inside a real subgraph in the real ComfyUI editor: queued as "12:5", reused from the panel.
 
 The workflow is the example txt2img with its Seed Source converted into a subgraph (node 12) by
-``tests/server/test_subgraphs.py``'s ``ui_subgraph``, plus a second, unconnected Seed Source at the
+``tests/subgraphs.py``'s ``ui_subgraph``, plus a second, unconnected Seed Source at the
 root, so that "Use this seed" can only reach the inner node through its execution id path (with one
 Seed Source in the workflow the panel would fall back to "the only one").
 """
@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tests.browser.panel_helpers import ENTRY, load_json, open_panel, panel_entries, wait_for_prompt_entries
-from tests.server.conftest import ROOT, pixels
-from tests.server.test_subgraphs import api_subgraph, ui_subgraph, workflow_node
+from tests.paths import ROOT
+from tests.server.helpers import pixels
+from tests.subgraphs import api_subgraph, ui_subgraph, workflow_node
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import ComfyPage
+    from tests.browser.comfy_page import ComfyPage
 
 SEED_SOURCE_TYPE = "SeedSource|SeedNumber"
 OUTER, INNER, DECOY = 12, 5, 9

@@ -4,7 +4,8 @@ Run: ``python -m benchmarks.bench_panel`` in the test venv (COMFYUI_PATH set, De
 installed). Starts a headless ComfyUI with the pack and the demo checkpoint, opens its editor in
 headless Chromium, builds 100,000 synthetic entries (Seed Details records with prompts, labels,
 speeds, reproducibility notes and thumbnails) through the panel's debugging handle
-``window.__seedNumberPanel``, and measures, in one page:
+``window.__seedNumberPanel`` (installed because the page sets ``window.__seedNumberDebug`` first),
+and measures, in one page:
 
 - **first paint**: the panel built from nothing, as opening the sidebar tab does (``remount()``:
   header, list, positions for every entry, the visible cards built, measured and placed), plus the
@@ -208,7 +209,7 @@ def main() -> int:
     sys.path.append(str(ROOT))
     from benchmarks.common import record
     from tests.browser.conftest import CHROMIUM_ARGS, READY, VIEWPORT
-    from tests.browser.panel_helpers import TAB_BUTTON
+    from tests.browser.panel_helpers import PANEL_HANDLE_OPT_IN, TAB_BUTTON
     from tests.conftest import CHROMIUM
     from tools.comfy_server import ComfyServer, find_comfyui
     from tools.demo_checkpoint import ensure_checkpoint
@@ -228,6 +229,7 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT)
+            page.add_init_script(PANEL_HANDLE_OPT_IN)  # the panel's handle, window.__seedNumberPanel
             cdp = page.context.new_cdp_session(page)
             page.goto(server.url + "/")
             page.wait_for_function(READY, timeout=120_000)

@@ -1,7 +1,18 @@
+// @ts-check
 // Seed Number sidebar panel: recent generations with their seeds, and one-click reuse of a seed.
 // Plain ES module; ComfyUI core only through scripts/app.js and scripts/api.js, siblings relatively.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
+import {
+  copyText,
+  nodeById,
+  nodesOfType,
+  SEED_SOURCE,
+  setWidget,
+  SPEED_PRESET,
+  toast,
+  widget,
+} from "./common.js";
 import {
   buildEntries,
   detailsRecords,
@@ -13,11 +24,9 @@ import {
 import { HistoryPager } from "./panel/history.js";
 import { clampStrength, randomVariationSeed, recordOf, remakeOf, WHY, withVariation } from "./panel/remake.js";
 import { forgetRendered, mountPanel } from "./panel/render.js";
-import { DEFAULT_MAX_ENTRIES, EntryStore, MAX_MAX_ENTRIES } from "./panel/store.js";
+import { DEFAULT_MAX_ENTRIES, EntryStore, MAX_MAX_ENTRIES, PendingRuns } from "./panel/store.js";
 
 const TAB_ID = "seed-number";
-const SEED_SOURCE = "SeedSource|SeedNumber";
-const SPEED_PRESET = "RenderSpeedPreset|SeedNumber";
 const MAX_ENTRIES = "SeedNumber.Panel.MaxEntries";
 const VARY_STRENGTH = "SeedNumber.Panel.VaryStrength";
 const DEFAULT_VARY_STRENGTH = 0.25;
@@ -27,15 +36,11 @@ const SPEEDS = ["Turbo", "Default", "Quality"];
 const store = new EntryStore(DEFAULT_MAX_ENTRIES);
 store.clearedAt = Number(localStorage.getItem(CLEARED_AT)) || 0;
 const state = { query: "", expanded: new Set() }; // survives closing and reopening the tab
-const pending = new Map(); // prompt id -> {node id: output}, filled by `executed` events
+const pending = new PendingRuns(); // this tab's running prompts: {node id: output}, from `executed` events
 let panel = null; // the mounted panel, while the tab is open
 let renderQueued = false;
 
 // -- helpers ------------------------------------------------------------------------------------
-
-function toast(severity, summary, detail) {
-  app.extensionManager?.toast?.add?.({ severity, summary, detail, life: 3500 });
-}
 
 function imageURL(image) {
   const params = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder, type: image.type });
@@ -53,47 +58,9 @@ function scheduleRender() {
 
 store.subscribe(scheduleRender);
 
-function widget(node, name) {
-  return node?.widgets?.find((w) => w.name === name);
-}
-
-function setWidget(node, name, value) {
-  const w = widget(node, name);
-  if (!w) return false;
-  w.value = value;
-  w.callback?.(value, app.canvas, node);
-  return true;
-}
-
-/** Every node of the open workflow, subgraphs included, with its execution id ("5", "5:3"). */
-function allNodes(graph = app.graph, prefix = "", seen = new Set()) {
-  const found = [];
-  for (const node of graph?.nodes ?? graph?._nodes ?? []) {
-    const id = prefix + String(node.id);
-    found.push({ id, node });
-    const inner = node.subgraph;
-    if (inner && !seen.has(inner)) {
-      seen.add(inner);
-      for (const found2 of allNodes(inner, id + ":", seen)) found.push(found2);
-    }
-  }
-  return found;
-}
-
-/** The node an execution id ("5", or "5:3" inside a subgraph) names in the open workflow. */
-function nodeById(id) {
-  let graph = app.graph;
-  let node = null;
-  for (const part of String(id).split(":")) {
-    node = graph?.getNodeById?.(part) ?? graph?.getNodeById?.(Number(part)) ?? null;
-    if (!node) return null;
-    graph = node.subgraph;
-  }
-  return node;
-}
-
+/** The nodes of one type in the open workflow, subgraphs included. */
 function ofType(type) {
-  return allNodes().filter(({ node }) => (node.comfyClass ?? node.type) === type);
+  return nodesOfType(app.graph, type);
 }
 
 /**
@@ -103,7 +70,7 @@ function ofType(type) {
 function targetSeedSource(entry) {
   const selected = Object.values(app.canvas?.selected_nodes ?? {}).filter((n) => n.comfyClass === SEED_SOURCE);
   if (selected.length === 1) return { node: selected[0] };
-  const producer = entry.seedNode != null ? nodeById(entry.seedNode) : null;
+  const producer = entry.seedNode != null ? nodeById(app.graph, entry.seedNode) : null;
   if (producer?.comfyClass === SEED_SOURCE) return { node: producer };
   const all = ofType(SEED_SOURCE);
   if (all.length === 1) return { node: all[0].node };
@@ -113,23 +80,23 @@ function targetSeedSource(entry) {
 
 function useSeed(entry, { withSpeed = false } = {}) {
   if (entry.seed === null || entry.seed === undefined) {
-    toast("warn", "No seed", "This generation has no recorded seed.");
+    toast(app, "warn", "No seed", "This generation has no recorded seed.");
     return false;
   }
   if (typeof entry.seed !== "number") {
-    toast("warn", "Seed too large", `${entry.seed} is beyond what the editor can hold exactly (2^53).`);
+    toast(app, "warn", "Seed too large", `${entry.seed} is beyond what the editor can hold exactly (2^53).`);
     return false;
   }
   const { node, reason } = targetSeedSource(entry);
   if (!node) {
-    toast("warn", "Seed not set", reason);
+    toast(app, "warn", "Seed not set", reason);
     return false;
   }
-  setWidget(node, "seed_number", entry.seed);
-  setWidget(node, "mode", "fixed");
+  setWidget(node, "seed_number", entry.seed, app.canvas);
+  setWidget(node, "mode", "fixed", app.canvas);
   const done = [`Seed Source #${node.id}: fixed, seed ${entry.seed}`];
   if (entry.sweep && (widget(node, "count")?.value ?? 1) > 1) {
-    setWidget(node, "count", 1);
+    setWidget(node, "count", 1, app.canvas);
     done.push("count 1 (re-makes this image of the sweep)");
   }
   if (withSpeed) {
@@ -140,31 +107,19 @@ function useSeed(entry, { withSpeed = false } = {}) {
     } else if (!presets.length) {
       done.push("no Render Speed Preset in this workflow");
     } else {
-      for (const { node: preset } of presets) setWidget(preset, "speed", speed);
+      for (const { node: preset } of presets) setWidget(preset, "speed", speed, app.canvas);
       done.push(`speed ${speed}`);
     }
     if (entry.label) done.push(`variant “${entry.label}” is not re-selectable: edit the template`);
   }
   node.setDirtyCanvas?.(true, true);
   app.graph?.setDirtyCanvas?.(true, true);
-  toast("success", withSpeed ? "Settings applied" : "Seed applied", done.join("; "));
+  toast(app, "success", withSpeed ? "Settings applied" : "Seed applied", done.join("; "));
   return true;
 }
 
-/** Puts `text` on the clipboard; a toast says what was copied (its start), or that the browser refused. */
-async function copyText(text, summary) {
-  try {
-    await navigator.clipboard.writeText(text);
-    toast("info", summary, text.length > 120 ? `${text.slice(0, 120)}…` : text);
-    return true;
-  } catch {
-    toast("warn", "Could not copy", "The browser refused clipboard access.");
-    return false;
-  }
-}
-
 function copySeed(entry) {
-  return copyText(String(entry.seed), "Seed copied");
+  return copyText(app, String(entry.seed), "Seed copied");
 }
 
 // -- re-make prompts: read from /history when a button is clicked (entries do not keep them) ----------
@@ -185,11 +140,11 @@ async function readRecord(entry, find, summary) {
   try {
     found = find(entry.remake == null ? null : await historyRecords(entry), entry);
   } catch (error) {
-    toast("error", summary, `Could not read the server's history: ${error?.message ?? error}`);
+    toast(app, "error", summary, `Could not read the server's history: ${error?.message ?? error}`);
     return null;
   }
   if (found.reason) {
-    toast("warn", summary, found.reason);
+    toast(app, "warn", summary, found.reason);
     return null;
   }
   return found;
@@ -240,7 +195,7 @@ async function remake(entry, { vary = false } = {}) {
     const variationSeed = randomVariationSeed();
     const varied = withVariation(prompt, found.record, variationSeed, strength);
     if (varied.reason) {
-      toast("warn", summary, varied.reason);
+      toast(app, "warn", summary, varied.reason);
       return false;
     }
     prompt = varied.prompt;
@@ -249,17 +204,17 @@ async function remake(entry, { vary = false } = {}) {
   try {
     await queuePrompt(prompt);
   } catch (error) {
-    toast("error", summary, error.message);
+    toast(app, "error", summary, error.message);
     return false;
   }
-  toast("success", vary ? "Variation queued" : "Re-make queued", `${what}: it appears here when done.`);
+  toast(app, "success", vary ? "Variation queued" : "Re-make queued", `${what}: it appears here when done.`);
   return true;
 }
 
 /** Copy prompt: the entry's positive text (the whole text from /history when the entry holds it cut). */
 async function copyPrompt(entry) {
   if (!entry.positive) {
-    toast("warn", "Could not copy", "This generation has no recorded prompt.");
+    toast(app, "warn", "Could not copy", "This generation has no recorded prompt.");
     return false;
   }
   let text = entry.positive;
@@ -268,13 +223,13 @@ async function copyPrompt(entry) {
     if (!found) return false;
     if (typeof found.record.positive === "string") text = found.record.positive;
   }
-  return copyText(text, "Prompt copied");
+  return copyText(app, text, "Prompt copied");
 }
 
 /** Copy API prompt: the image's re-make prompt, as indented JSON. */
 async function copyApiPrompt(entry) {
   const found = await readRecord(entry, remakeOf, "Could not copy");
-  return found ? copyText(JSON.stringify(found.prompt, null, 2), "API prompt copied") : false;
+  return found ? copyText(app, JSON.stringify(found.prompt, null, 2), "API prompt copied") : false;
 }
 
 const ACTIONS = {
@@ -297,7 +252,7 @@ function onAction(action, entry) {
     .then(() => run(entry))
     .catch((error) => {
       console.error(`Seed Number panel: ${action} failed`, error);
-      toast("error", "Seed Number", `${action} failed: ${error?.message ?? error}`);
+      toast(app, "error", "Seed Number", `${action} failed: ${error?.message ?? error}`);
       return false;
     });
   return lastAction;
@@ -306,7 +261,7 @@ function onAction(action, entry) {
 function clearPanel() {
   store.clear();
   localStorage.setItem(CLEARED_AT, String(store.clearedAt));
-  toast("info", "Seed Number", "List cleared. New generations will appear here.");
+  toast(app, "info", "Seed Number", "List cleared. New generations will appear here.");
 }
 
 // -- sources: /history in pages (newest first, more as the list is scrolled), websocket events ------
@@ -382,17 +337,24 @@ async function refreshFromHistory(promptId, tries = 8) {
   }
 }
 
+/** Runs whose end never reached this tab (dropped from `pending`): their entries come from /history. */
+function readDropped(promptIds) {
+  for (const promptId of promptIds) void refreshFromHistory(promptId);
+}
+
+function onStarted({ detail }) {
+  if (detail?.prompt_id) readDropped(pending.started(detail.prompt_id));
+}
+
 function onExecuted({ detail }) {
   if (!detail?.prompt_id || !detail.output) return;
-  if (!pending.has(detail.prompt_id)) pending.set(detail.prompt_id, {});
-  pending.get(detail.prompt_id)[String(detail.node ?? detail.display_node)] = detail.output;
+  readDropped(pending.add(detail.prompt_id, String(detail.node ?? detail.display_node), detail.output));
 }
 
 function onFinished({ detail }) {
   const promptId = detail?.prompt_id;
   if (!promptId) return;
-  const outputs = pending.get(promptId);
-  pending.delete(promptId);
+  const outputs = pending.take(promptId);
   if (!outputs) return; // nothing of ours ran, or this tab did not queue it
   const entries = buildEntries(promptId, outputs, { time: detail.timestamp ?? Date.now() });
   if (!entries.length) return;
@@ -428,7 +390,11 @@ function mount(element) {
   return panel;
 }
 
-/** A debugging and benchmarking handle (window.__seedNumberPanel): the store and a render call. */
+/**
+ * A debugging and benchmarking handle: the store and a render call. Installed as
+ * window.__seedNumberPanel only in a page that opted in before the extension loaded
+ * (window.__seedNumberDebug = true: the browser tests and the benchmark); users get no global.
+ */
 const debugHook = {
   store,
   buildEntries,
@@ -464,6 +430,7 @@ const debugHook = {
   settled() {
     return lastAction;
   },
+  pending,
   WHY,
 };
 
@@ -515,7 +482,7 @@ app.registerExtension({
       icon: "pi pi-replay",
       function: () => {
         const entry = store.newest();
-        if (!entry) toast("warn", "No seed yet", "Run a workflow with a Seed Source first.");
+        if (!entry) toast(app, "warn", "No seed yet", "Run a workflow with a Seed Source first.");
         else useSeed(entry);
       },
     },
@@ -543,11 +510,12 @@ app.registerExtension({
         panel = null;
       },
     });
+    api.addEventListener("execution_start", onStarted);
     api.addEventListener("executed", onExecuted);
     api.addEventListener("execution_success", onFinished);
     api.addEventListener("execution_error", onFinished);
     api.addEventListener("execution_interrupted", onFinished);
-    window.__seedNumberPanel = debugHook;
+    if (window.__seedNumberDebug === true) window.__seedNumberPanel = debugHook;
     void loadHistory();
   },
 });

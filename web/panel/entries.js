@@ -1,3 +1,4 @@
+// @ts-check
 // Seed Number panel: turns one finished prompt's node outputs into panel entries (one per image).
 // Pure module: no DOM, no ComfyUI imports; the same code serves live websocket events and /history.
 // ComfyUI imports every .js under web/ as an extension module, so this file has no side effects.

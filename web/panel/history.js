@@ -1,3 +1,4 @@
+// @ts-check
 // Seed Number panel: reads the server's /history in pages, newest first. Pure module: the caller
 // passes the fetch; no DOM, no ComfyUI imports.
 //

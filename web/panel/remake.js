@@ -1,12 +1,12 @@
+// @ts-check
 // Seed Number panel: an image's re-make prompt (Seed Details' `remake_prompt`, an API prompt that
 // makes that image alone) and what the panel's Re-make and Vary do with it. Pure module: no DOM, no
 // ComfyUI imports. The panel does not keep re-make prompts (100,000 entries would hold 100,000
 // prompts): an entry keeps only `remake`, one of the states below, and the prompt is read from
 // /history/<prompt id> when a button is clicked.
+import { MAX_SEED, randomSeed, SEED_SOURCE } from "../common.js";
 
-export const SEED_SOURCE = "SeedSource|SeedNumber";
 export const NOISE_SAMPLER = "SamplerCustomAdvanced";
-const MAX_SEED = 2 ** 53 - 1;
 
 /**
  * What an entry can do with its image's re-make prompt (`entry.remake`). null: no re-make buttons (an
@@ -115,11 +115,9 @@ export function remakeOf(records, entry) {
   return { record, prompt: record.remake_prompt };
 }
 
-/** A random integer in 0 … 2^53−1 from the browser's CSPRNG (as seed_source.js randomSeed). */
+/** A random integer in 0 … 2^53−1 from the browser's CSPRNG. */
 export function randomVariationSeed() {
-  const words = new Uint32Array(2);
-  crypto.getRandomValues(words);
-  return (words[0] & 0x1fffff) * 2 ** 32 + words[1]; // 53 random bits
+  return randomSeed(MAX_SEED);
 }
 
 /** A variation strength from the setting: 0.01 … 1 (default 0.25), at most 4 decimals. */

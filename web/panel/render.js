@@ -1,3 +1,4 @@
+// @ts-check
 // Seed Number panel: the DOM of the sidebar tab. No ComfyUI imports (URLs and actions come in).
 // Everything that came from a prompt, a file name or metadata goes in as text (textContent,
 // attributes set one by one): never as HTML.

@@ -1,3 +1,4 @@
+// @ts-check
 // Seed Number panel: the entries the panel lists, kept in memory while the page lives (not in the DOM),
 // so closing and reopening the sidebar tab shows them again. Pure module: no DOM, no ComfyUI imports.
 // Every operation is linear in the entries at most (no sort of the whole list per arrival), so the
@@ -186,6 +187,74 @@ export class EntryStore {
 
   full() {
     return this.entries.length >= this.max;
+  }
+}
+
+export const MAX_PENDING_RUNS = 16;
+
+/**
+ * The outputs of this tab's runs that are still running, from the websocket's `executed` events:
+ * {node id: ui output} per prompt id, taken when the run's end (success, error, interrupted) arrives.
+ * ComfyUI runs one prompt at a time, so when a run starts, the runs still held never got their end
+ * here (the socket dropped, the server restarted): they are dropped then. At most `max` are held (the
+ * oldest dropped first), whatever events are missed. Dropped prompt ids are returned (to read those
+ * runs from /history instead).
+ */
+export class PendingRuns {
+  constructor(max = MAX_PENDING_RUNS) {
+    this.max = Math.max(1, Math.floor(max));
+    /** @type {Map<string, Record<string, unknown>>} */
+    this.runs = new Map(); // insertion order: oldest first
+  }
+
+  get size() {
+    return this.runs.size;
+  }
+
+  /**
+   * Run `promptId` started: drops the other runs held (they ended unseen).
+   * @param {string} promptId
+   * @returns {string[]} the prompt ids dropped
+   */
+  started(promptId) {
+    const dropped = [];
+    for (const id of this.runs.keys()) if (id !== promptId) dropped.push(id);
+    for (const id of dropped) this.runs.delete(id);
+    return dropped;
+  }
+
+  /**
+   * Keeps one node's output of run `promptId`.
+   * @param {string} promptId
+   * @param {string} nodeId
+   * @param {unknown} output
+   * @returns {string[]} the prompt ids dropped to stay within `max`
+   */
+  add(promptId, nodeId, output) {
+    let run = this.runs.get(promptId);
+    const dropped = [];
+    if (!run) {
+      run = {};
+      this.runs.set(promptId, run);
+      for (const id of this.runs.keys()) {
+        if (this.runs.size <= this.max) break;
+        this.runs.delete(id);
+        dropped.push(id);
+      }
+    }
+    run[nodeId] = output;
+    return dropped;
+  }
+
+  /**
+   * Run `promptId` ended: its outputs ({node id: ui output}), no longer held; null when none came.
+   * @param {string} promptId
+   * @returns {Record<string, unknown> | null}
+   */
+  take(promptId) {
+    const run = this.runs.get(promptId) ?? null;
+    this.runs.delete(promptId);
+    return run;
   }
 }
 

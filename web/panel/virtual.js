@@ -1,3 +1,4 @@
+// @ts-check
 // Seed Number panel: a virtual list. Only the cards in and just around the visible part of the list
 // exist in the DOM, absolutely placed in a sizer as tall as all cards together; each card's height
 // is measured when it is shown and kept on its entry (`entry.h`), the rest are estimated. Positions

@@ -15,7 +15,9 @@ from seed_number.nodes.core.sampler_names import COMFY_SAMPLERS, COMFY_SCHEDULER
 from tests.comfy.helpers import run_node
 from tests.core import hostile_pngs
 
-TIME_LIMIT_S = 1.0
+TIME_LIMIT_S = 10.0
+"""Per file, under tracemalloc (which slows the read ~2.5×): a bound against a hang or a blowup, not
+speed. The slowest file (a 40,000-node prompt chain) takes ~1.6 s traced on a busy 2-core machine."""
 MEMORY_LIMIT = 64 * 1024 * 1024
 
 
@@ -61,6 +63,6 @@ def test_every_hostile_file_gives_outputs_or_a_clear_error(
             elapsed = time.perf_counter() - start
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-        assert elapsed < TIME_LIMIT_S * 3, (path.name, elapsed)  # tracemalloc roughly doubles the time
+        assert elapsed < TIME_LIMIT_S, (path.name, elapsed)
         assert peak < MEMORY_LIMIT, (path.name, peak)
     assert outcomes["error"] > 100 and outcomes["outputs"] > 0  # both kinds occur in the corpus

@@ -214,6 +214,23 @@ def test_validate_inputs_names_the_input_and_position(sweep: ModuleType) -> None
     assert validate(group=-1).startswith("group:") and validate(max_variants=0).startswith("max_variants:")
 
 
+def test_validation_counts_1024_variants_and_never_expands(sweep: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation runs on the server's event loop: ~19 KB of text with 1,024 variants (19 MB if
+    expanded) is checked by arithmetic, nothing enumerated (the server tier bounds the time only)."""
+    from seed_number.nodes.core import variants
+
+    def enumerated(*args: object, **kwargs: object) -> None:
+        raise AssertionError("validation enumerated the variants")
+
+    one = "{" + "|".join(f"option {k}" for k in range(1024)) + "}"
+    template = "a " * ((19_000 - len(one)) // 2) + one
+    for cls, name in ((variants.Template, "expand"), (variants.Template, "_variant"), (variants.Group, "render")):
+        monkeypatch.setattr(cls, name, enumerated)
+    validate = sweep.PromptVariantSweep.validate_inputs
+    assert validate(template=template, mode="all", group=0, max_variants=1024, execution="list") is True
+    assert validate(template=template, mode="all", group=0, max_variants=1023).startswith("max_variants:")
+
+
 def test_linked_bad_template_fails_in_execute_naming_the_input(sweep: ModuleType) -> None:
     with pytest.raises(ValueError, match=r"^Prompt Variant Sweep: template: stray '\|'.* at position 1"):
         run(sweep, wired(4), template="a|b")

@@ -131,7 +131,7 @@ def test_a_huge_label_is_bounded_and_ends_in_an_ellipsis() -> None:
     start = time.perf_counter()
     _, [lines] = _lines([caption(1, label)], 256)
     sheet = render([np.zeros((256, 256, 3), np.uint8)], [caption(1, label + " y" * 500_000)])
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 2.0  # ~0.05 s here: guards against a hang or a blowup, not speed
     assert len(lines) == contact_sheet.MAX_CAPTION_LINES and lines[0] == "Seed 1" and lines[-1].endswith("…")
     assert sheet.shape[0] < 256 + 256  # the caption band holds at most MAX_CAPTION_LINES lines
 

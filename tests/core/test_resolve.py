@@ -151,7 +151,8 @@ def test_example_api_workflow_matches_ui_workflow_widgets() -> None:
 
 
 def test_resolution_of_a_50_node_prompt_is_fast_enough_to_not_matter() -> None:
-    # The benchmark script measures this properly; here only a sanity bound against regressions.
+    # benchmarks/bench_seed_source.py measures this (~0.1 ms); the bound here only guards against a
+    # hang or a blowup (generous for a busy 2-core machine), not speed.
     base = api_example()
     prompt = {}
     for i in itertools.islice(itertools.count(), 50):
@@ -159,7 +160,7 @@ def test_resolution_of_a_50_node_prompt_is_fast_enough_to_not_matter() -> None:
         prompt[str(i)] = node
     start = time.perf_counter()
     resolve_request({"prompt": prompt}, SeedCounter())
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2.0
 
 
 def test_seed_sweep_records_every_seed_and_increments_by_the_sweep_size() -> None:

@@ -33,7 +33,8 @@ def main() -> int:
     from PIL.PngImagePlugin import PngInfo
 
     from seed_number.nodes.core.png_details import read_png_details
-    from seed_number.nodes.seed_details import _save_png, environment
+    from seed_number.nodes.environment import environment
+    from seed_number.nodes.seed_details import _save_png
 
     prompt, extra = _workflow()
     details = {

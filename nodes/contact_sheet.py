@@ -11,10 +11,10 @@ import torch
 
 from .core.contact_sheet import MAX_CELLS, caption, join_labels, per_cell, render, to_uint8, variation_label
 from .core.details_fields import MAX_SEED_ANY
-from .core.paths import check_prefix, prefix_problem
+from .core.paths import check_prefix, check_prefixes
 from .core.prompt_details import image_details
-from .core.run_values import run_values
-from .core.sockets import check_images, constant_problem
+from .core.sockets import check_images, check_linked
+from .state import run_values
 from .v3 import io, ui
 
 logger = logging.getLogger("seed_number")
@@ -95,8 +95,12 @@ class SeedContactSheet(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, filename_prefix: Any = None, images: Any = None) -> bool | str:
         # an input-list node gets its inputs as lists here too; a linked input is None
-        problem = constant_problem("images", images, "IMAGE")
-        return problem if problem is not True else prefix_problem(filename_prefix)
+        try:
+            check_linked("images", images, "IMAGE")
+            check_prefixes(filename_prefix)
+        except ValueError as exc:
+            return str(exc)
+        return True
 
     @classmethod
     def execute(

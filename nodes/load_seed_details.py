@@ -21,7 +21,7 @@ from .core.paths import unencodable
 from .core.png_details import read_png_details
 from .core.reproducibility import reproducibility
 from .core.seeds import DEFAULT_NOISE_SOURCE, NOISE_SOURCES
-from .seed_details import environment
+from .environment import environment
 from .v3 import io
 
 logger = logging.getLogger("seed_number")

@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from .core.resolve import ServerView, resolve_request
-from .core.seeds import SeedCounter
+from .state import queue_counter
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
 
-counter = SeedCounter()
 _view = ServerView()
 _registered = False
 
@@ -25,7 +24,7 @@ _registered = False
 def on_prompt(json_data: Any) -> Any:
     """ComfyUI on_prompt handler: resolve every Seed Source's seed in the request, in place."""
     try:
-        resolved = resolve_request(json_data, counter, server=_view)
+        resolved = resolve_request(json_data, queue_counter, server=_view)
     except Exception:  # never lose the user's prompt over our bookkeeping: nothing was written
         logger.exception("Seed Number could not resolve the seeds of this prompt; it is queued unchanged")
         return json_data

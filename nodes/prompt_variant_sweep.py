@@ -34,31 +34,32 @@ from typing import Any
 
 import comfy.model_management
 
-from .core.run_values import run_values
-from .core.sockets import check_clip, check_latent, constant_problem
-from .core.sweep import (
+from .core.details_fields import MAX_SEED_ANY
+from .core.sockets import check_clip, check_latent, check_linked
+from .core.sweep_batch import SweepNoise, concat_conditioning, latent_area, repeat_latent
+from .core.sweep_plan import (
     DEFAULT_EXECUTION,
     EXECUTIONS,
     MAX_GROUP,
     MAX_VARIANTS_LIMIT,
+    Chunks,
     SweepError,
-    SweepNoise,
+    Wiring,
+    build_chunks,
     check_negative,
     check_settings,
     check_template,
-    chunk_ranges,
-    concat_conditioning,
+    check_wiring,
     device_kind,
     expand_inputs,
-    join_chunk,
-    latent_area,
-    linked_outputs,
     plan_chunks,
-    repeat_latent,
+    run_record,
+    sampler_noise_differs,
     variant_records,
 )
-from .core.variants import DEFAULT_MAX_VARIANTS, DEFAULT_MODE, MODES, NODE_ID
-from .v3 import io
+from .core.variants import DEFAULT_MAX_VARIANTS, DEFAULT_MODE, MODES, NODE_ID, Variant
+from .state import run_values
+from .v3 import io, output_ids, wired_outputs
 
 logger = logging.getLogger("seed_number")
 
@@ -66,11 +67,8 @@ VARIANTS_KEY = "seed_number_variants"
 """Key of the per-variant records in the node's ``ui`` output (``/history`` and the ``executed`` event)."""
 SWEEP_KEY = "seed_number_sweep"
 """Key of the sweep summary in the node's ``ui`` output."""
-MAX_SEED = 0xFFFFFFFFFFFFFFFF
 DEFAULT_TEMPLATE = "a lighthouse on a cliff at dusk, dark {blue|purple|red} gradient sky"
 
-CONDITIONING, NEGATIVE, LATENT, NOISE, PROMPT, LABEL, LABELS = range(7)
-"""Output slots."""
 _NAME = "Prompt Variant Sweep"
 
 
@@ -88,6 +86,31 @@ def _encoder(clip: Any) -> Any:
 
 def _device() -> str:
     return device_kind(comfy.model_management.get_torch_device().type)
+
+
+def _frozen(outputs: set[str] | None) -> frozenset[str] | None:
+    return frozenset(outputs) if outputs is not None else None
+
+
+def _encoded(clip: Any, chunks: Chunks, negative: str) -> tuple[list[Any], list[Any]]:
+    """Each chunk's prompts and negative encoded (one item per variant); Nones without a clip."""
+    if clip is None:
+        return [None] * len(chunks.sizes), [None] * len(chunks.sizes)
+    encode = _encoder(clip)
+    negative_one = encode(negative)
+    try:
+        conditioning = [concat_conditioning([encode(text) for text in texts]) for texts in chunks.texts]
+    except ValueError as exc:
+        raise ValueError(f"{_NAME}: template: the chunk's prompts cannot share one batch: {exc}") from None
+    return conditioning, [concat_conditioning([negative_one] * n) for n in chunks.sizes]
+
+
+def _latents(latent: dict[str, Any] | None, sizes: list[int]) -> list[Any]:
+    """The latent repeated to each chunk's size; Nones without a latent."""
+    try:
+        return [repeat_latent(latent, size) if latent is not None else None for size in sizes]
+    except ValueError as exc:
+        raise ValueError(f"{_NAME}: latent: {exc}") from None
 
 
 class PromptVariantSweep(io.ComfyNode):
@@ -160,7 +183,7 @@ class PromptVariantSweep(io.ComfyNode):
                 io.Int.Input(
                     "seed",
                     min=0,
-                    max=MAX_SEED,
+                    max=MAX_SEED_ANY,
                     optional=True,
                     force_input=True,
                     tooltip="The seed of the noise output (wire Seed Source's seed). Every variant starts "
@@ -235,16 +258,14 @@ class PromptVariantSweep(io.ComfyNode):
         # Naming group and max_variants here switches off ComfyUI's own min/max checks for them, and V3
         # combo values are never checked by ComfyUI: check_settings does both. A linked input is None,
         # so a clip or latent that is not None is a constant ComfyUI would pass on unchecked.
-        for name, value, kind in (("clip", clip, "CLIP"), ("latent", latent, "LATENT")):
-            problem = constant_problem(name, value, kind)
-            if problem is not True:
-                return problem
         try:
+            check_linked("clip", clip, "CLIP")
+            check_linked("latent", latent, "LATENT")
             check_settings(mode=mode, group=group, max_variants=max_variants, execution=execution)
             check_negative(negative)
             if template is not None and None not in (mode, group, max_variants):
                 check_template(template, mode, group, max_variants)  # arithmetic only: this is the event loop
-        except SweepError as exc:
+        except ValueError as exc:
             return str(exc)
         return True
 
@@ -261,6 +282,68 @@ class PromptVariantSweep(io.ComfyNode):
         seed: int | None = None,
         latent: dict[str, Any] | None = None,
     ) -> io.NodeOutput:
+        variants = cls._variants(template, mode, group, max_variants, execution, negative, clip, latent)
+        wiring = Wiring(
+            _frozen(wired_outputs(cls, cls.hidden.prompt, cls.hidden.unique_id)),
+            clip=clip is not None,
+            seed=seed is not None,
+            latent=latent is not None,
+        )
+        try:
+            check_wiring(wiring, execution)
+        except SweepError as exc:
+            raise ValueError(f"{_NAME}: {exc}") from None
+        if sampler_noise_differs(wiring, execution, len(variants)):
+            logger.warning(
+                "%s %s: batched without the noise output: the sampler's own noise differs per batch item",
+                _NAME,
+                cls.hidden.unique_id,
+            )
+        device = _device()
+        area = latent_area(latent["samples"]) if latent is not None else None
+        chunks = build_chunks(variants, plan_chunks(len(variants), execution, device, area, wiring.can_batch()))
+        conditioning, negative_conditioning = _encoded(clip, chunks, negative or "")
+        latents = _latents(latent, chunks.sizes)
+        noises = [SweepNoise(seed) if seed is not None else None for _ in chunks.sizes]
+        run_values.record(  # so Seed Details knows each image's variant (core/run_values)
+            cls.hidden.prompt, cls.hidden.unique_id, output_ids(cls), run_record(chunks, negative or "", seed)
+        )
+        summary = {
+            "execution": execution,
+            "chunks": chunks.sizes,
+            "device": device,
+            "latent_area": area,
+            "seed": seed,
+            "count": len(variants),
+            "node": str(cls.hidden.unique_id),
+        }
+        logger.debug(
+            "%s %s: %d variants in chunks %s (%s)", _NAME, cls.hidden.unique_id, len(variants), chunks.sizes, device
+        )
+        return io.NodeOutput(
+            conditioning,
+            negative_conditioning,
+            latents,
+            noises,
+            chunks.prompts(),
+            chunks.chunk_labels(),
+            [v.label for v in variants],
+            ui={VARIANTS_KEY: variant_records(variants, chunks.sizes), SWEEP_KEY: [summary]},
+        )
+
+    @classmethod
+    def _variants(
+        cls,
+        template: str,
+        mode: str,
+        group: int,
+        max_variants: int,
+        execution: str,
+        negative: str,
+        clip: Any,
+        latent: Any,
+    ) -> list[Variant]:
+        """The template's variants, every input checked first (ValueError naming the input)."""
         try:
             check_settings(mode=mode, group=group, max_variants=max_variants, execution=execution)
             for name, value in (("mode", mode), ("execution", execution), ("group", group)):
@@ -274,78 +357,4 @@ class PromptVariantSweep(io.ComfyNode):
                 check_latent("latent", latent)
         except ValueError as exc:
             raise ValueError(f"{_NAME}: {exc}") from None
-        linked = linked_outputs(cls.hidden.prompt, cls.hidden.unique_id)
-        wired = set(range(7)) if linked is None else linked
-        if latent is None and LATENT in wired:
-            raise ValueError(f"{_NAME}: latent: the latent output is wired but the latent input is not")
-        if seed is None and NOISE in wired:
-            raise ValueError(f"{_NAME}: seed: the noise output is wired but the seed input is not (wire Seed Source)")
-        if clip is None and wired & {CONDITIONING, NEGATIVE}:
-            raise ValueError(f"{_NAME}: clip: the conditioning outputs are wired but the clip input is not")
-        if execution == "batched" and latent is None:
-            raise ValueError(
-                f"{_NAME}: latent: execution 'batched' needs the latent input (a batch-1 latent), so the latent "
-                "batch matches the prompts"
-            )
-        if execution == "batched" and linked is not None and NOISE not in linked and len(variants) > 1:
-            logger.warning(
-                "%s %s: batched without the noise output: the sampler's own noise differs per batch item",
-                _NAME,
-                cls.hidden.unique_id,
-            )
-
-        device = _device()
-        area = latent_area(latent["samples"]) if latent is not None else None
-        can_batch = latent is not None and seed is not None and {LATENT, NOISE} <= wired
-        sizes = plan_chunks(len(variants), execution, device, area, can_batch)
-        ranges = chunk_ranges(sizes)
-
-        conditioning: list[Any] = [None] * len(sizes)
-        negative_conditioning: list[Any] = [None] * len(sizes)
-        if clip is not None:
-            encode = _encoder(clip)
-            negative_one = encode(negative or "")
-            try:
-                conditioning = [concat_conditioning([encode(variants[i].text) for i in r]) for r in ranges]
-            except ValueError as exc:
-                raise ValueError(f"{_NAME}: template: the chunk's prompts cannot share one batch: {exc}") from None
-            negative_conditioning = [concat_conditioning([negative_one] * len(r)) for r in ranges]
-        try:
-            latents = [repeat_latent(latent, size) if latent is not None else None for size in sizes]
-        except ValueError as exc:
-            raise ValueError(f"{_NAME}: latent: {exc}") from None
-        noises = [SweepNoise(seed) if seed is not None else None for _ in sizes]
-        prompts = [join_chunk(variants[i].text for i in r) for r in ranges]
-        labels = [join_chunk(variants[i].label for i in r) for r in ranges]
-
-        texts = [[variants[i].text for i in r] for r in ranges]
-        item_labels = [[variants[i].label for i in r] for r in ranges]
-        run_values.record(  # so Seed Details knows each image's variant (core/run_values)
-            cls.hidden.prompt,
-            cls.hidden.unique_id,
-            {
-                "text": {0: texts, 1: [[negative or ""] * len(r) for r in ranges]},
-                "label": {"*": item_labels},
-                "value": {3: [seed] * len(sizes), 4: texts, 5: item_labels},
-            },
-        )
-        summary = {
-            "execution": execution,
-            "chunks": sizes,
-            "device": device,
-            "latent_area": area,
-            "seed": seed,
-            "count": len(variants),
-            "node": str(cls.hidden.unique_id),
-        }
-        logger.debug("%s %s: %d variants in chunks %s (%s)", _NAME, cls.hidden.unique_id, len(variants), sizes, device)
-        return io.NodeOutput(
-            conditioning,
-            negative_conditioning,
-            latents,
-            noises,
-            prompts,
-            labels,
-            [v.label for v in variants],
-            ui={VARIANTS_KEY: variant_records(variants, sizes), SWEEP_KEY: [summary]},
-        )
+        return variants

@@ -18,6 +18,7 @@ from .core.model_settings import model_file_names, with_guidance
 from .core.presets import (
     AUTO,
     LADDER,
+    NODE_ID,
     OVERRIDE_PARTS,
     SPEED_CHOICES,
     Detection,
@@ -27,21 +28,19 @@ from .core.presets import (
     TableCache,
     speeds_for,
 )
-from .core.run_values import run_values
-from .core.sockets import check_model, constant_problem
+from .core.sockets import check_linked, check_model
 from .model_sampling_patch import is_flow_model, shifted_model
-from .v3 import io
+from .state import run_values
+from .v3 import io, output_ids, wired_outputs
 
 logger = logging.getLogger("seed_number")
 
-NODE_ID = "RenderSpeedPreset|SeedNumber"
 UI_KEY = "seed_number_speed"
-SIGMAS_OUTPUT = 5
-"""Index of the ``sigmas`` output (it needs the ``model`` input)."""
-MODEL_OUTPUT = 8
-"""Index of the patched ``model`` output (appended after the original eight: saved links keep their slots)."""
-POSITIVE_OUTPUT = 9
-"""Index of the ``positive`` output (the conditioning with the family's guidance)."""
+NEEDS_INPUT = {"sigmas": "model", "model_out": "model", "positive_out": "positive"}
+"""Outputs (by id) that can only be computed from an input: wiring one without it is an error.
+
+``model_out`` and ``positive_out`` were appended after the original eight outputs, so saved links
+keep their slots."""
 
 _cache = TableCache()
 _shipped = TableCache()
@@ -112,17 +111,6 @@ def build_sigmas(model: Any, preset: Preset) -> Any:
     total = preset.steps if preset.denoise >= 1.0 else int(preset.steps / preset.denoise)
     sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), preset.scheduler, total).cpu()
     return sigmas[-(preset.steps + 1) :]
-
-
-def _output_linked(prompt: Any, node_id: Any, index: int) -> bool:
-    if not isinstance(prompt, dict):
-        return False
-    for node in prompt.values():
-        inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
-        for value in inputs.values() if isinstance(inputs, dict) else ():
-            if isinstance(value, list) and value == [str(node_id), index]:
-                return True
-    return False
 
 
 class RenderSpeedPreset(io.ComfyNode):
@@ -228,10 +216,11 @@ class RenderSpeedPreset(io.ComfyNode):
     def validate_inputs(
         cls, speed: Any = None, model_family: Any = None, model: Any = None, positive: Any = None
     ) -> bool | str:
-        for name, value, type_name in (("model", model, "MODEL"), ("positive", positive, "CONDITIONING")):
-            problem = constant_problem(name, value, type_name)  # a linked input is None here
-            if problem is not True:
-                return problem
+        try:
+            check_linked("model", model, "MODEL")  # a linked input is None here
+            check_linked("positive", positive, "CONDITIONING")
+        except ValueError as exc:
+            return str(exc)
         if speed is not None and (not isinstance(speed, str) or speed not in SPEED_CHOICES):
             return f"speed: {speed!r} is not one of {', '.join(SPEED_CHOICES)}"
         try:
@@ -264,7 +253,7 @@ class RenderSpeedPreset(io.ComfyNode):
         for p in presets:
             if p.reproducibility:
                 logger.warning("Render Speed Preset %s %s: %s", p.family, p.speed, p.reproducibility)
-        values = cls._record(presets)
+        cls._record(presets)
         ui = {
             UI_KEY: [
                 {
@@ -280,7 +269,17 @@ class RenderSpeedPreset(io.ComfyNode):
         }
         samplers = [comfy.samplers.sampler_object(p.sampler) for p in presets]
         return io.NodeOutput(
-            values[0], values[1], values[2], values[3], samplers, sigmas, values[6], values[7], models, positives, ui=ui
+            [p.steps for p in presets],
+            [p.cfg for p in presets],
+            [p.sampler for p in presets],
+            [p.scheduler for p in presets],
+            samplers,
+            sigmas,
+            [p.label() for p in presets],
+            [p.denoise for p in presets],
+            models,
+            positives,
+            ui=ui,
         )
 
     @classmethod
@@ -299,14 +298,12 @@ class RenderSpeedPreset(io.ComfyNode):
                 raise ValueError(f"Render Speed Preset: {exc}") from None
         if positive is not None and not isinstance(positive, list):
             raise ValueError(f"Render Speed Preset: positive: expected a CONDITIONING, got {type(positive).__name__}")
-        for index, output, needs in (
-            (SIGMAS_OUTPUT, "sigmas", model),
-            (MODEL_OUTPUT, "model", model),
-            (POSITIVE_OUTPUT, "positive", positive),
-        ):
-            if needs is None and _output_linked(cls.hidden.prompt, cls.hidden.unique_id, index):
-                input_name = "positive" if output == "positive" else "model"
-                raise ValueError(f"Render Speed Preset: the {output} output needs the {input_name} input")
+        given = {"model": model, "positive": positive}
+        for output in wired_outputs(cls, cls.hidden.prompt, cls.hidden.unique_id) or ():
+            input_name = NEEDS_INPUT.get(output)
+            if input_name is not None and given[input_name] is None:
+                shown = output.removesuffix("_out")
+                raise ValueError(f"Render Speed Preset: the {shown} output needs the {input_name} input")
 
     @classmethod
     def _family(cls, table: PresetTable, model_family: str, model: Any) -> Detection:
@@ -327,27 +324,28 @@ class RenderSpeedPreset(io.ComfyNode):
         return [by_shift[(p.shift_node, p.shift)] for p in presets]
 
     @classmethod
-    def _record(cls, presets: list[Preset]) -> dict[int, list[Any]]:
-        """The plain outputs by index, recorded for Seed Details (it reads each list element back)."""
-        values: dict[int, list[Any]] = {
-            0: [p.steps for p in presets],
-            1: [p.cfg for p in presets],
-            2: [p.sampler for p in presets],
-            3: [p.scheduler for p in presets],
-            4: [p.sampler for p in presets],
-            6: [p.label() for p in presets],
-            7: [p.denoise for p in presets],
-        }
+    def _record(cls, presets: list[Preset]) -> None:
+        """The plain outputs by id, recorded for Seed Details (it reads each list element back)."""
         run_values.record(
             cls.hidden.prompt,
             cls.hidden.unique_id,
+            output_ids(cls),
             {
-                "value": values,
-                "sigmas": {5: [{"steps": p.steps, "scheduler": p.scheduler, "denoise": p.denoise} for p in presets]},
+                "value": {
+                    "steps": [p.steps for p in presets],
+                    "cfg": [p.cfg for p in presets],
+                    "sampler_name": [p.sampler for p in presets],
+                    "scheduler": [p.scheduler for p in presets],
+                    "sampler": [p.sampler for p in presets],
+                    "speed_label": [p.label() for p in presets],
+                    "denoise_out": [p.denoise for p in presets],
+                },
+                "sigmas": {
+                    "sigmas": [{"steps": p.steps, "scheduler": p.scheduler, "denoise": p.denoise} for p in presets]
+                },
                 "speed": {"*": [p.speed for p in presets]},
                 "model_settings": {
                     "*": [{"family": p.family, "shift": p.shift, "guidance": p.guidance} for p in presets]
                 },
             },
         )
-        return values

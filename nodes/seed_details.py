@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import secrets
-from pathlib import Path
 from typing import Any
 
 import folder_paths
@@ -26,21 +24,22 @@ from comfy.cli_args import args
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from .core.details_fields import MAX_SEED_ANY, MAX_SHORT_TEXT, field_problem, validate_details
+from .core.details_fields import MAX_SEED_ANY, MAX_SHORT_TEXT, check_field, validate_details
 from .core.details_json import DETAILS_VERSION
-from .core.model_hash import HashCache, autov2_hash
-from .core.paths import check_prefix, prefix_problem
+from .core.paths import check_prefix, check_prefixes
 from .core.png_details import png_text_chunks
-from .core.prompt_details import image_details
+from .core.prompt_details import DETAILS_NODE_ID, decoder_vae_name, image_details
+from .core.prompt_graph import node_inputs
 from .core.remake import REMAKE_KEY, remake_json, remake_prompt
 from .core.reproducibility import reproducibility
-from .core.run_values import run_values
-from .core.sockets import check_images, constant_problem
+from .core.sockets import check_images, check_linked
+from .environment import environment, model_hash
+from .state import run_values
 from .v3 import io
 
 logger = logging.getLogger("seed_number")
 
-NODE_ID = "SeedDetails|SeedNumber"
+NODE_ID = DETAILS_NODE_ID
 UI_KEY = "seed_number_details"
 DEFAULT_PREFIX = "SeedNumber/details"
 OVERRIDES = ("seed", "positive", "negative", "label", "speed")
@@ -53,86 +52,13 @@ _OVERRIDE_RULES = {
 }
 
 
-def override_problem(name: str, values: Any) -> bool | str:
-    """True, or a message naming override ``name`` when a value could not be recorded (it would be dropped)."""
+def check_override(name: str, values: Any) -> None:
+    """ValueError naming override ``name`` when a value could not be recorded (it would be dropped)."""
     for value in values if isinstance(values, list | tuple) else [values]:
-        problem = field_problem(name, value)
-        if problem is not None:
-            return f"{name}: {problem} ({_OVERRIDE_RULES[name]})"
-    return True
-
-
-def _pack_version() -> str | None:
-    """``[project] version`` of the pack's pyproject.toml (no tomllib: Python 3.10 has none)."""
-    try:
-        text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
-    except OSError:
-        return None
-    found = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
-    return found.group(1) if found else None
-
-
-def _comfyui_version() -> str | None:
-    try:
-        import comfyui_version
-
-        return str(comfyui_version.__version__)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _device() -> str:
-    try:
-        import comfy.model_management
-
-        return str(comfy.model_management.get_torch_device())
-    except Exception:  # no device information is not a reason to lose an image
-        return "unknown"
-
-
-PACK_VERSION = _pack_version()
-
-
-def environment() -> dict[str, Any]:
-    """Versions and devices recorded with every image."""
-    return {
-        "pack_version": PACK_VERSION,
-        "comfyui_version": _comfyui_version(),
-        "torch_version": torch.__version__.split("+")[0],
-        "device": _device(),
-        "noise_device": "cpu",  # KSampler's prepare_noise and Seed Source's noise both draw on the CPU
-    }
-
-
-_MODEL_HASHES = HashCache(max_entries=256)
-"""The process-wide cache of checkpoint hashes (the last 256 files, by path, size and mtime)."""
-
-
-def model_hash(name: Any) -> str | None:
-    """AutoV2 hash of a checkpoint by its ComfyUI name (hashed once, then cached)."""
-    if not isinstance(name, str):
-        return None
-    path = folder_paths.get_full_path("checkpoints", name)
-    if path is None:
-        return None
-    try:
-        return autov2_hash(path, _MODEL_HASHES)
-    except OSError:
-        return None
-
-
-def _vae_name(prompt: dict[str, Any], images: Any) -> str | None:
-    """The VAE file of a VAELoader feeding the decoder of ``images``, else None (the checkpoint's own)."""
-    if not (isinstance(images, list) and len(images) == 2):
-        return None
-    decoder = prompt.get(str(images[0]), {})
-    vae = decoder.get("inputs", {}).get("vae") if isinstance(decoder, dict) else None
-    if isinstance(vae, list) and len(vae) == 2:
-        loader = prompt.get(str(vae[0]), {})
-        if isinstance(loader, dict) and loader.get("class_type") == "VAELoader":
-            name = loader.get("inputs", {}).get("vae_name")
-            return name if isinstance(name, str) else None
-    return None
+        try:
+            check_field(name, value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc} ({_OVERRIDE_RULES[name]})") from None
 
 
 def _pick(values: list[Any] | None, k: int) -> Any:
@@ -162,7 +88,7 @@ def batch_details(
             seeds = [d.get("seed") for d in items]
             for d in items:
                 d.update(seeds=seeds, sampler_node=sampler)
-        vae = _vae_name(prompt, prompt.get(str(node_id), {}).get("inputs", {}).get("images"))
+        vae = decoder_vae_name(prompt, node_inputs(prompt.get(str(node_id))).get("images"))
     for item, details in enumerate(items):
         details.update(vae=vae, width=size[0], height=size[1], batch_index=item, batch_size=batch_size)
         details["model_hash"] = model_hash(details.get("model"))
@@ -232,14 +158,15 @@ class SeedDetails(io.ComfyNode):
         cls, filename_prefix: Any = None, images: Any = None, seed: Any = None, label: Any = None, speed: Any = None
     ) -> bool | str:
         # An input-list node gets its inputs as lists here too; a linked input is None (checked in execute).
-        # Naming seed switches off ComfyUI's range check for it: override_problem checks the range.
-        for problem in (
-            constant_problem("images", images, "IMAGE"),
-            *(override_problem(name, value) for name, value in (("seed", seed), ("label", label), ("speed", speed))),
-        ):
-            if problem is not True:
-                return problem
-        return prefix_problem(filename_prefix)
+        # Naming seed switches off ComfyUI's range check for it: check_override checks the range.
+        try:
+            check_linked("images", images, "IMAGE")
+            for name, value in (("seed", seed), ("label", label), ("speed", speed)):
+                check_override(name, value)
+            check_prefixes(filename_prefix)
+        except ValueError as exc:
+            return str(exc)
+        return True
 
     @classmethod
     def execute(
@@ -247,14 +174,12 @@ class SeedDetails(io.ComfyNode):
     ) -> io.NodeOutput:
         if not images:
             raise ValueError("Seed Details: images: nothing to save")
-        problems = [override_problem(key, overrides.get(key)) for key in OVERRIDES]
         try:
             check_images("images", images)
+            for key in OVERRIDES:
+                check_override(key, overrides.get(key))
         except ValueError as exc:
-            problems.insert(0, str(exc))
-        for problem in problems:
-            if problem is not True:
-                raise ValueError(f"Seed Details: {problem}")
+            raise ValueError(f"Seed Details: {exc}") from None
         if _pick(save, 0) is False:
             folder, prefix = folder_paths.get_temp_directory(), f"SeedNumber_preview_{secrets.token_hex(4)}"
             kind = "temp"

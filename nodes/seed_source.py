@@ -7,7 +7,6 @@ from typing import Any
 
 from .core.noise import SeedNoise
 from .core.resolve import requested_mode
-from .core.run_values import run_values
 from .core.seeds import (
     BATCH_SEEDS,
     DEFAULT_BATCH_SEEDS,
@@ -28,7 +27,8 @@ from .core.seeds import (
     sweep_seeds,
 )
 from .noise_guard import check_prepare_noise
-from .v3 import io
+from .state import run_values, runtime_counter
+from .v3 import io, output_ids
 
 logger = logging.getLogger("seed_number")
 
@@ -144,10 +144,13 @@ class SeedSource(io.ComfyNode):
         # ComfyUI does not check V3 combo values itself. A linked value is not known yet and arrives
         # as None (so does an explicit null, which execute() then refuses, naming the input).
         # Naming variation_strength turns ComfyUI's own range check off for it (it lets NaN through).
-        problem = check_choices(mode, batch_seeds, allow_none=True, noise_source=noise_source)
-        if problem is True and variation_strength is not None:
-            problem = check_strength(variation_strength)
-        return problem
+        try:
+            check_choices(mode, batch_seeds, allow_none=True, noise_source=noise_source)
+            if variation_strength is not None:
+                check_strength(variation_strength)
+        except ValueError as exc:
+            return str(exc)
+        return True
 
     @classmethod
     def fingerprint_inputs(cls, seed_number: int | None = None, mode: str = DEFAULT_MODE, **kwargs: Any) -> Any:
@@ -168,15 +171,14 @@ class SeedSource(io.ComfyNode):
         variation_strength: Any = 0.0,
     ) -> io.NodeOutput:
         check_prepare_noise()  # warns once if another pack replaced ComfyUI's initial noise
-        for problem in (
-            check_choices(mode, batch_seeds, allow_none=False, noise_source=noise_source),
-            check_count(count),
-            check_strength(variation_strength),
-        ):
-            if problem is not True:
-                raise ValueError(f"Seed Source: {problem}")
+        try:
+            check_choices(mode, batch_seeds, allow_none=False, noise_source=noise_source)
+            check_count(count)
+            check_strength(variation_strength)
+        except ValueError as exc:
+            raise ValueError(f"Seed Source: {exc}") from None
         strength = coerce_strength(variation_strength) or 0.0
-        seed = resolve_at_run_time(seed_number, mode, ideogram_range, str(cls.hidden.unique_id), count)
+        seed = resolve_at_run_time(runtime_counter, seed_number, mode, ideogram_range, str(cls.hidden.unique_id), count)
         seeds = sweep_seeds(seed, count)
         if strength and variation_seed is None:  # not pinned by the prompt hook (no server): drawn now
             variation_seed = draw_random_seed(ideogram_range)
@@ -205,11 +207,11 @@ class SeedSource(io.ComfyNode):
     ) -> None:
         """What each image of each seed's noise used, for Seed Details (``core/run_values``)."""
         rules = [image_seed_rule(s, per_image, noise_source, variation, strength) for s in seeds]
-        values: dict[str, dict[Any, list[Any]]] = {
-            "value": {0: seeds, 1: [seed_rule for seed_rule, _ in rules]},
-            "noise_source": {1: [noise_source]},
-            "variation_strength": {1: [strength if variation is not None else 0.0]},
+        values: dict[str, dict[str, list[Any]]] = {
+            "value": {"seed": seeds, "noise": [seed_rule for seed_rule, _ in rules]},
+            "noise_source": {"noise": [noise_source]},
+            "variation_strength": {"noise": [strength if variation is not None else 0.0]},
         }
         if variation is not None:
-            values["variation_seed"] = {1: [variation_rule for _, variation_rule in rules]}
-        run_values.record(cls.hidden.prompt, cls.hidden.unique_id, values)
+            values["variation_seed"] = {"noise": [variation_rule for _, variation_rule in rules]}
+        run_values.record(cls.hidden.prompt, cls.hidden.unique_id, output_ids(cls), values)

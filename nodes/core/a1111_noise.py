@@ -45,6 +45,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from .details_fields import MAX_SEED_ANY
 from .philox import nv_randn
 
 NoiseSource = Literal["a1111 gpu", "a1111 cpu"]
@@ -55,7 +56,6 @@ DEFAULT_CHANNELS = 4
 """A1111's ``opt_C``; Forge uses the model's latent channels (16 for SD3/Flux-type)."""
 PARALLEL_THRESHOLD = 0.9995
 """Above this mean cosine A1111's slerp falls back to a linear mix."""
-MAX_SEED_64 = 2**64 - 1
 
 
 def latent_shape(width: int, height: int, channels: int = DEFAULT_CHANNELS) -> tuple[int, int, int]:
@@ -64,7 +64,7 @@ def latent_shape(width: int, height: int, channels: int = DEFAULT_CHANNELS) -> t
 
 
 def _check_seed(seed: int, what: str = "seed") -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED_64:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED_ANY:
         raise ValueError(f"{what} must be an integer in 0 … 2**64 - 1, got {seed!r}")
     return seed
 

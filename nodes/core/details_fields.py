@@ -27,7 +27,7 @@ __all__ = [
     "DetailsError",
     "as_float",
     "as_int",
-    "field_problem",
+    "check_field",
     "preview",
     "validate_details",
 ]
@@ -198,9 +198,8 @@ def validate_details(data: Mapping[str, Any], problems: list[str] | None = None)
     return out
 
 
-def field_problem(key: str, value: Any) -> str | None:
-    """Why :func:`validate_details` would drop ``value`` from field ``key``; None when it keeps it."""
+def check_field(key: str, value: Any) -> None:
+    """ValueError saying why :func:`validate_details` would drop ``value`` from field ``key``."""
     check = FIELDS.get(key)
-    if value is None or check is None or check(value) is not REJECTED:
-        return None
-    return f"{preview(value)} is not a valid {key}"
+    if value is not None and check is not None and check(value) is REJECTED:
+        raise ValueError(f"{preview(value)} is not a valid {key}")

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .prompt_graph import link_source, node_inputs
+
 MAX_HOPS = 64
 """Most nodes followed up a model link (LoRA stacks, shift and patch nodes)."""
-
-
-def _link(value: Any) -> str | None:
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str | int):
-        return str(value[0])
-    return None
 
 
 def model_file_names(prompt: Any, node_id: Any, input_name: str = "model") -> list[str]:
@@ -29,19 +25,14 @@ def model_file_names(prompt: Any, node_id: Any, input_name: str = "model") -> li
     """
     if not isinstance(prompt, dict):
         return []
-    node = prompt.get(str(node_id))
-    inputs = node.get("inputs") if isinstance(node, dict) else None
-    current = _link(inputs.get(input_name)) if isinstance(inputs, dict) else None
+    current = link_source(node_inputs(prompt.get(str(node_id))).get(input_name))
     names: list[str] = []
     seen: set[str] = set()
     while current is not None and current not in seen and len(seen) < MAX_HOPS:
         seen.add(current)
-        node = prompt.get(current)
-        inputs = node.get("inputs") if isinstance(node, dict) else None
-        if not isinstance(inputs, dict):
-            break
+        inputs = node_inputs(prompt.get(current))
         names += [v for k, v in inputs.items() if isinstance(k, str) and k.endswith("_name") and isinstance(v, str)]
-        current = _link(inputs.get("model"))
+        current = link_source(inputs.get("model"))
     return names
 
 

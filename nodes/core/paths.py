@@ -32,15 +32,12 @@ def check_prefix(prefix: str, input_name: str = "filename_prefix") -> str:
     return prefix
 
 
-def prefix_problem(filename_prefix: object) -> bool | str:
-    """For ``validate_inputs``: True, or the message for the first bad prefix (a list for input-list nodes)."""
+def check_prefixes(filename_prefix: object) -> None:
+    """For ``validate_inputs``: :func:`check_prefix` on each text prefix (a list for input-list nodes);
+    anything else is left to ComfyUI's own type check."""
     for prefix in filename_prefix if isinstance(filename_prefix, list) else [filename_prefix]:
         if isinstance(prefix, str):
-            try:
-                check_prefix(prefix)
-            except ValueError as exc:
-                return str(exc)
-    return True
+            check_prefix(prefix)
 
 
 def help_page_file(requested: str, node_ids: list[str] | tuple[str, ...]) -> str | None:

@@ -47,6 +47,8 @@ from .sampler_names import reproducibility_note
 SPEEDS = ("Turbo", "Default", "Quality")
 LADDER = "Ladder"
 SPEED_CHOICES = (*SPEEDS, LADDER)
+NODE_ID = "RenderSpeedPreset|SeedNumber"
+"""Render Speed Preset's node id (public API: saved workflows name it)."""
 AUTO = "auto"
 SHIPPED_PATH = Path(__file__).with_name("render_speed_presets.json")
 OVERRIDE_PARTS = ("default", "seed_number", "render_speed_presets.json")

@@ -14,7 +14,7 @@ from typing import Any
 
 from .details_fields import MAX_DEFAULT_TEXT, DetailsError, preview, validate_details
 from .details_json import load_json
-from .prompt_graph import MAX_LINK_DEPTH, NO_VALUE, PromptGraph, Tap
+from .prompt_graph import MAX_LINK_DEPTH, NO_VALUE, PromptGraph, Tap, is_link, link_source, node_inputs
 from .resolve import REQUESTED_KEY
 from .seeds import (
     DEFAULT_BATCH_SEEDS,
@@ -24,12 +24,12 @@ from .seeds import (
     NODE_ID,
     NOISE_SOURCES,
     coerce_strength,
-    is_link,
 )
 
 __all__ = [
     "DETAILS_NODE_ID",
     "SAMPLER_CLASSES",
+    "decoder_vae_name",
     "details_for_sampler",
     "details_from_comfy_prompt",
     "image_details",
@@ -366,3 +366,14 @@ def details_from_comfy_prompt(
     details: dict[str, Any] = {}
     _read_sampler(graph, chosen, details)
     return validate_details(details, problems)
+
+
+def decoder_vae_name(prompt: Mapping[str, Any], images: Any) -> str | None:
+    """The VAE file of a VAELoader feeding the decoder of ``images`` (a link), else None (the checkpoint's own)."""
+    decoder = link_source(images)
+    vae = link_source(node_inputs(prompt.get(decoder)).get("vae")) if decoder is not None else None
+    loader = prompt.get(vae) if vae is not None else None
+    if isinstance(loader, Mapping) and loader.get("class_type") == "VAELoader":
+        name = node_inputs(loader).get("vae_name")
+        return name if isinstance(name, str) else None
+    return None

@@ -1,7 +1,12 @@
 """ComfyUI's API-format prompt as a graph: links, who feeds an input, bounded walks, run-time taps.
 
+The one place that says what a link is and how to follow one: every walk over a prompt in the pack
+uses this module (``is_link``, ``link_source``, ``linked_outputs``, ``upstream_nodes``,
+``PromptGraph``).
+
 Pure Python (stdlib only). A prompt is ``{node_id: {"class_type": …, "inputs": {…}}}``; an input that is a
-link ``[node_id, output_index]`` (see ``seeds.is_link``) points at the output of another node.
+link ``[node_id, output_index]`` (see :func:`is_link`) points at the output of another node. ComfyUI
+writes node ids as strings; a link may hold a string or an integer id (both name the same node).
 ``PromptGraph`` holds the well-formed nodes (malformed ones are counted in ``problems``) and follows
 links: ``target`` (the node a link points at), ``links_of``/``upstream`` (who feeds a node), ``follow``
 (through pass-through inputs to a literal) and ``walk`` (a chain with a caller's step). Every walk stops
@@ -18,9 +23,17 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .seeds import is_link
-
-__all__ = ["MAX_LINK_DEPTH", "NO_VALUE", "PromptGraph", "Tap"]
+__all__ = [
+    "MAX_LINK_DEPTH",
+    "NO_VALUE",
+    "PromptGraph",
+    "Tap",
+    "is_link",
+    "link_source",
+    "linked_outputs",
+    "node_inputs",
+    "upstream_nodes",
+]
 
 MAX_LINK_DEPTH = 64
 """Links followed from one input of a ComfyUI graph before giving up."""
@@ -37,11 +50,63 @@ have none, and the graph's literal inputs are used.
 """
 
 
+def is_link(value: Any) -> bool:
+    """True for an API-format link ``[node_id, output_index]``."""
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[1], int)
+
+
 def _link_id(link: list[Any]) -> str | None:
     node_id = link[0]
     if isinstance(node_id, str):
         return node_id
     return str(node_id) if isinstance(node_id, int) and not isinstance(node_id, bool) else None
+
+
+def link_source(value: Any) -> str | None:
+    """The id (as a string) of the node a link points at; None for anything that is not a valid link."""
+    return _link_id(value) if is_link(value) else None
+
+
+def node_inputs(node: Any) -> Mapping[Any, Any]:
+    """A raw prompt node's ``inputs`` (empty for a malformed node)."""
+    inputs = node.get("inputs") if isinstance(node, Mapping) else None
+    return inputs if isinstance(inputs, Mapping) else {}
+
+
+def linked_outputs(prompt: Any, node_id: Any) -> set[int] | None:
+    """Output slots of node ``node_id`` that some node of the API ``prompt`` reads; None when unknown.
+
+    One pass over the prompt (linear in its size); malformed nodes are skipped.
+    """
+    if not isinstance(prompt, Mapping) or node_id is None:
+        return None
+    wanted = str(node_id)
+    return {
+        value[1]
+        for node in prompt.values()
+        for value in node_inputs(node).values()
+        if link_source(value) == wanted and not isinstance(value[1], bool)
+    }
+
+
+def upstream_nodes(prompt: Mapping[Any, Any], node_id: Any, limit: int) -> list[tuple[str, Any]]:
+    """``(id, node)`` of ``node_id`` and every node up its links, each once, at most ``limit`` of them.
+
+    Works on the raw prompt (a malformed node is returned as it is and ends its branch); depth-first,
+    cycles safe, never raises.
+    """
+    found: list[tuple[str, Any]] = []
+    seen: set[str] = set()
+    stack = [str(node_id)]
+    while stack and len(seen) < limit:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        node = prompt.get(current)
+        found.append((current, node))
+        stack.extend(source for v in node_inputs(node).values() if (source := link_source(v)) is not None)
+    return found
 
 
 class PromptGraph:
@@ -88,7 +153,7 @@ class PromptGraph:
         _, inputs = self.nodes[node_id]
         out = []
         for value in inputs.values():
-            source = _link_id(value) if is_link(value) else None
+            source = link_source(value)
             if source is not None and source in self.nodes:
                 out.append(source)
         return out

@@ -32,10 +32,11 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from .details_fields import MAX_DEFAULT_TEXT
+from .presets import NODE_ID as SPEED_NODE_ID
 from .presets import SPEEDS
-from .prompt_graph import MAX_LINK_DEPTH, PromptGraph
+from .prompt_graph import MAX_LINK_DEPTH, PromptGraph, is_link
 from .sampler_names import per_step_noise
-from .seeds import DEFAULT_NOISE_SOURCE, MAX_SEED, NOISE_SOURCES, is_link
+from .seeds import DEFAULT_NOISE_SOURCE, MAX_SEED, NOISE_SOURCES
 from .seeds import NODE_ID as SEED_NODE_ID
 from .variants import MAX_TEMPLATE_LENGTH, VariantError, escape, has_groups
 from .variants import NODE_ID as VARIANT_NODE_ID
@@ -51,7 +52,6 @@ BATCH_ITEM_CLASS = "ImageFromBatch"
 MAX_BATCH_INDEX = 4095
 """ImageFromBatch's largest ``batch_index``."""
 PACK_SUFFIX = "|SeedNumber"
-SPEED_NODE_ID = "RenderSpeedPreset|SeedNumber"
 
 _SEED_INPUTS = {"KSampler": "seed", "SamplerCustomAdvanced": "noise"}
 """The sampler input that carries the seed (``noise_seed`` for the others)."""

@@ -34,6 +34,7 @@ from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .prompt_graph import is_link
 from .seeds import (
     DEFAULT_MODE,
     MAX_COUNT,
@@ -44,7 +45,6 @@ from .seeds import (
     coerce_seed,
     coerce_strength,
     draw_random_seed,
-    is_link,
 )
 
 logger = logging.getLogger("seed_number")

@@ -19,7 +19,8 @@ from .details_fields import preview
 
 NODE_ID = "SeedSource|SeedNumber"
 MAX_SEED = 2**53 - 1
-"""Largest seed: the largest integer a browser holds exactly."""
+"""Largest seed Seed Source gives: the largest integer a browser holds exactly. (Seeds recorded
+from other nodes, e.g. KSampler's own, go up to ``details_fields.MAX_SEED_ANY`` = 2**64 - 1.)"""
 IDEOGRAM_MAX_SEED = 2_147_483_647
 """Ideogram's seed range is 0 … 2,147,483,647."""
 
@@ -60,11 +61,6 @@ def coerce_seed(value: Any) -> int | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return seed if 0 <= seed <= MAX_SEED else None
-
-
-def is_link(value: Any) -> bool:
-    """True for an API-format link ``[node_id, output_index]``."""
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[1], int)
 
 
 def step_seed(seed: int, delta: int) -> int:
@@ -161,14 +157,8 @@ def _settled(count: _Count, queued: Queued | None) -> int | None:
     return count.last
 
 
-runtime_counter = SeedCounter()
-"""Counter for increment/decrement with a linked seed, resolved when the node runs."""
-
-
-def check_choices(
-    mode: Any, batch_seeds: Any, allow_none: bool, noise_source: Any = DEFAULT_NOISE_SOURCE
-) -> bool | str:
-    """True, or a message naming the input whose value is not one of its options."""
+def check_choices(mode: Any, batch_seeds: Any, allow_none: bool, noise_source: Any = DEFAULT_NOISE_SOURCE) -> None:
+    """ValueError naming the input whose value is not one of its options."""
     for name, value, options in (
         ("mode", mode, MODES),
         ("batch_seeds", batch_seeds, BATCH_SEEDS),
@@ -177,8 +167,7 @@ def check_choices(
         if value is None and allow_none:
             continue
         if not isinstance(value, str) or value not in options:
-            return f"{name}: {value!r} is not one of {', '.join(options)}"
-    return True
+            raise ValueError(f"{name}: {value!r} is not one of {', '.join(options)}")
 
 
 def coerce_strength(value: Any) -> float | None:
@@ -193,11 +182,10 @@ def coerce_strength(value: Any) -> float | None:
     return strength if math.isfinite(strength) and 0.0 <= strength <= 1.0 else None
 
 
-def check_strength(value: Any) -> bool | str:
-    """True, or a message naming ``variation_strength`` when it is not a number from 0 to 1."""
+def check_strength(value: Any) -> None:
+    """ValueError naming ``variation_strength`` when it is not a number from 0 to 1."""
     if coerce_strength(value) is None:
-        return f"variation_strength: {preview(value)} is not a number from 0 to 1"
-    return True
+        raise ValueError(f"variation_strength: {preview(value)} is not a number from 0 to 1")
 
 
 PerImage = int | dict[str, int]
@@ -221,17 +209,19 @@ def image_seed_rule(
     return seed, ({"per_image_base": variation_seed} if by_image else variation_seed)
 
 
-def check_count(count: Any) -> bool | str:
-    """True, or a message naming ``count`` when it is not a whole number from 1 to MAX_COUNT."""
+def check_count(count: Any) -> None:
+    """ValueError naming ``count`` when it is not a whole number from 1 to MAX_COUNT."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        return f"count: {count!r} is not a whole number from 1 to {MAX_COUNT}"
-    return True
+        raise ValueError(f"count: {count!r} is not a whole number from 1 to {MAX_COUNT}")
 
 
-def resolve_at_run_time(seed_number: int | None, mode: str, ideogram_range: bool, node_id: str, count: int = 1) -> int:
-    """The (base) seed for a run the prompt hook did not resolve (a linked seed, or no hook at all)."""
+def resolve_at_run_time(
+    counter: SeedCounter, seed_number: int | None, mode: str, ideogram_range: bool, node_id: str, count: int = 1
+) -> int:
+    """The (base) seed for a run the prompt hook did not resolve (a linked seed, or no hook at all);
+    increment / decrement count on ``counter`` (the process's run-time counter)."""
     if mode == "random" or seed_number is None:
         return draw_random_seed(ideogram_range)
     if mode in ("increment", "decrement"):
-        return runtime_counter.next(("", node_id, seed_number), seed_number, mode, stride=count)
+        return counter.next(("", node_id, seed_number), seed_number, mode, stride=count)
     return seed_number

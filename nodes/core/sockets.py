@@ -3,6 +3,10 @@
 ComfyUI passes an API prompt's constant for such an input on to the node unchecked (only links are
 type-checked), and ``{"__value__": [...]}`` even smuggles a link past the type check. These checks
 turn what would be an ``AttributeError`` deep in a node into an error naming the input.
+
+The pack's one convention for input checks, here and in every core module: ``check_*`` returns
+nothing and raises ``ValueError`` whose message starts with the input's name; ``validate_inputs``
+turns the first one into its message (``except ValueError as exc: return str(exc)``).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def constant_problem(name: str, value: Any, type_name: str) -> bool | str:
-    """For ``validate_inputs``: True, or a message naming ``name`` when it holds a constant, not a link.
+def check_linked(name: str, value: Any, type_name: str) -> None:
+    """For ``validate_inputs``: ValueError naming ``name`` when it holds a constant, not a link.
 
     At validation time a linked input arrives as None (a list of None for an input-list node);
     anything else was written into the prompt as a value.
@@ -24,8 +28,7 @@ def constant_problem(name: str, value: Any, type_name: str) -> bool | str:
     values = value if isinstance(value, list | tuple) else [value]
     for item in values:
         if item is not None:
-            return f"{name}: must be linked to a {type_name} output, got a constant ({_kind(item)})"
-    return True
+            raise ValueError(f"{name}: must be linked to a {type_name} output, got a constant ({_kind(item)})")
 
 
 def check_clip(name: str, clip: Any) -> None:

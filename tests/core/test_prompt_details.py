@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from seed_number.nodes.core.details_fields import DetailsError
-from seed_number.nodes.core.prompt_details import details_from_comfy_prompt
+from seed_number.nodes.core.prompt_details import decoder_vae_name, details_from_comfy_prompt
 from seed_number.nodes.core.resolve import REQUESTED_KEY
 from seed_number.nodes.core.seeds import NODE_ID
 from tests.core.details_samples import demo_prompt
@@ -210,3 +210,16 @@ def test_prompt_without_sampler_is_empty() -> None:
     problems: list[str] = []
     assert details_from_comfy_prompt('{"1": {"class_type": "SaveImage", "inputs": {}}}', problems) == {}
     assert problems == ["prompt: no sampler node (KSampler, SamplerCustom…) found"]
+
+
+def test_decoder_vae_name_reads_a_vae_loader_feeding_the_decoder() -> None:
+    prompt = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m.safetensors"}},
+        "2": {"class_type": "VAELoader", "inputs": {"vae_name": "better.vae.safetensors"}},
+        "7": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": [2, 0]}},  # an int id works too
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["1", 2]}},
+    }
+    assert decoder_vae_name(prompt, ["7", 0]) == "better.vae.safetensors"
+    assert decoder_vae_name(prompt, ["8", 0]) is None  # the checkpoint's own VAE
+    assert decoder_vae_name(prompt, ["99", 0]) is None and decoder_vae_name(prompt, "7") is None
+    assert decoder_vae_name({"7": {"class_type": "VAEDecode", "inputs": "junk"}}, ["7", 0]) is None

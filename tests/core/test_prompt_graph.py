@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from seed_number.nodes.core.prompt_details import details_from_comfy_prompt
+from seed_number.nodes.core.prompt_graph import is_link, link_source, linked_outputs, upstream_nodes
 
 
 @pytest.mark.parametrize(
@@ -43,3 +44,19 @@ def test_prompt_long_chains_and_many_samplers_are_bounded() -> None:
         str(i): {"class_type": "KSampler", "inputs": {"seed": i, "model": [str((i + 1) % 300), 0]}} for i in range(300)
     }
     assert details_from_comfy_prompt(json.dumps(ring))["seed"] == 299  # every sampler feeds another: highest id
+
+
+def test_link_helpers_are_the_one_definition_of_a_link() -> None:
+    assert is_link(["4", 0]) and is_link([4, 1]) and not is_link(["4", "0"]) and not is_link("4")
+    assert link_source(["4", 0]) == "4" and link_source([4, 0]) == "4"
+    assert link_source([4.5, 0]) is None and link_source(None) is None
+    prompt = {
+        "1": {"class_type": "A", "inputs": {"x": 1}},
+        "2": {"class_type": "B", "inputs": {"a": ["1", 0], "b": [1, 2]}},
+        "3": {"class_type": "C", "inputs": {"a": ["2", 0], "loop": ["3", 0]}},
+        "4": "malformed",
+    }
+    assert linked_outputs(prompt, "1") == {0, 2}
+    assert [node_id for node_id, _ in upstream_nodes(prompt, "3", limit=10)] == ["3", "2", "1"]
+    assert len(upstream_nodes(prompt, "3", limit=2)) == 2
+    assert upstream_nodes(prompt, "4", limit=10) == [("4", "malformed")]

@@ -294,9 +294,9 @@ def test_explicit_null_for_our_combos_becomes_a_value_validation_refuses_by_name
     assert body["prompt"]["5"]["inputs"] == {"seed_number": 1, "mode": NULL, "batch_seeds": NULL}
     assert body["prompt"]["6"]["inputs"] == {"speed": NULL}
     assert body["prompt"]["7"]["inputs"] == {"sampler_name": None}  # not ours: untouched
-    assert (
-        check_choices(NULL, "shared", allow_none=True) == "mode: null is not one of fixed, random, increment, decrement"
-    )
+    with pytest.raises(ValueError) as refused:
+        check_choices(NULL, "shared", allow_none=True)
+    assert str(refused.value) == "mode: null is not one of fixed, random, increment, decrement"
     assert json.dumps(NULL) == '"<null>"'
 
 

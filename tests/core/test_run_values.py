@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from seed_number.nodes.core.prompt_details import details_for_sampler, producing_sampler
 from seed_number.nodes.core.prompt_graph import NO_VALUE
 from seed_number.nodes.core.run_values import RunValues, upstream_signature
@@ -33,6 +35,10 @@ PROMPT = {
 }
 
 
+SOURCE_OUTPUTS = ("seed", "noise")
+PRESET_OUTPUTS = ("steps", "cfg", "sampler_name", "scheduler", "sampler", "sigmas", "speed_label", "denoise_out")
+
+
 def test_signature_changes_with_anything_upstream_only() -> None:
     other = {**PROMPT, "3": {**PROMPT["3"], "inputs": {"text": "fog", "clip": ["1", 1]}}}
     assert upstream_signature(PROMPT, "6") != upstream_signature(other, "6")  # negative prompt is upstream
@@ -41,12 +47,18 @@ def test_signature_changes_with_anything_upstream_only() -> None:
 
 def test_tap_gives_each_list_element_its_values() -> None:
     store = RunValues()
-    store.record(PROMPT, "5", {"value": {0: [10, 11, 12]}})
+    store.record(PROMPT, "5", SOURCE_OUTPUTS, {"value": {"seed": [10, 11, 12]}})
     store.record(
         PROMPT,
         "9",
+        PRESET_OUTPUTS,
         {
-            "value": {0: [12, 20, 40], 1: [7.0, 7.0, 7.0], 2: ["dpmpp_2m"] * 3, 3: ["karras"] * 3},
+            "value": {
+                "steps": [12, 20, 40],
+                "cfg": [7.0, 7.0, 7.0],
+                "sampler_name": ["dpmpp_2m"] * 3,
+                "scheduler": ["karras"] * 3,
+            },
             "speed": {"*": ["Turbo", "Default", "Quality"]},
         },
     )
@@ -66,7 +78,7 @@ def test_tap_gives_each_list_element_its_values() -> None:
 
 def test_per_image_noise_and_unknown_outputs() -> None:
     store = RunValues()
-    store.record(PROMPT, "5", {"value": {1: [{"per_image_base": 100}]}})
+    store.record(PROMPT, "5", SOURCE_OUTPUTS, {"value": {"noise": [{"per_image_base": 100}]}})
     tap = store.tap(PROMPT, 0, 3)
     assert tap("5", "SeedSource|SeedNumber", 1, "value") == 103
     assert tap("5", "SeedSource|SeedNumber", 0, "value") is NO_VALUE
@@ -78,8 +90,21 @@ def test_store_is_bounded() -> None:
     store = RunValues(max_entries=3)
     for seed in range(5):
         prompt = {"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": seed}}}
-        store.record(prompt, "5", {"value": {0: [seed]}})
+        store.record(prompt, "5", SOURCE_OUTPUTS, {"value": {"seed": [seed]}})
     assert store.lookup({"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": 0}}}, "5") is None
-    assert store.lookup({"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": 4}}}, "5") == {
-        "value": {0: [4]}
-    }
+    kept = store.lookup({"5": {"class_type": "SeedSource|SeedNumber", "inputs": {"seed_number": 4}}}, "5")
+    assert kept is not None and kept.values == {"value": {"seed": [4]}} and kept.outputs == SOURCE_OUTPUTS
+
+
+def test_values_are_read_by_output_id_whatever_the_slot() -> None:
+    store = RunValues()
+    store.record(PROMPT, "9", ("cfg", "steps"), {"value": {"steps": [30], "cfg": [5.0]}})
+    tap = store.tap(PROMPT, 0, 0)
+    assert tap("9", "RenderSpeedPreset|SeedNumber", 0, "value") == 5.0  # slot 0 is cfg in this schema
+    assert tap("9", "RenderSpeedPreset|SeedNumber", 1, "value") == 30
+    assert tap("9", "RenderSpeedPreset|SeedNumber", 7, "value") is NO_VALUE  # no such slot
+
+
+def test_recording_an_unknown_output_id_fails_loudly() -> None:
+    with pytest.raises(ValueError, match="unknown outputs"):
+        RunValues().record(PROMPT, "9", ("steps",), {"value": {"stepz": [1]}})

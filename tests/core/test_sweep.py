@@ -10,7 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seed_number.nodes.core.noise import shared_noise
-from seed_number.nodes.core.sweep import (
+from seed_number.nodes.core.prompt_graph import linked_outputs
+from seed_number.nodes.core.sweep_batch import (
+    SweepNoise,
+    concat_conditioning,
+    latent_area,
+    repeat_latent,
+    same_noise,
+    tile_cross_attention,
+)
+from seed_number.nodes.core.sweep_plan import (
     ACCELERATOR,
     CPU,
     DEFAULT_POLICY,
@@ -19,21 +28,19 @@ from seed_number.nodes.core.sweep import (
     MAX_VARIANTS_LIMIT,
     AutoPolicy,
     SweepError,
-    SweepNoise,
+    Wiring,
+    build_chunks,
     check_settings,
     check_template,
+    check_wiring,
     chunk_ranges,
-    concat_conditioning,
     device_kind,
     expand_inputs,
     join_chunk,
-    latent_area,
-    linked_outputs,
     plan_chunks,
-    repeat_latent,
-    same_noise,
+    run_record,
+    sampler_noise_differs,
     split_balanced,
-    tile_cross_attention,
     variant_records,
 )
 
@@ -266,3 +273,56 @@ def test_check_template_counts_by_arithmetic_and_never_expands() -> None:
     parsed = check_template("a {red|blue} {cat|dog}", "all", 0, 4)
     assert parsed.count("all") == 4
     assert [v.text for v in expand_inputs("a {red|blue} {cat|dog}", "all", 0, 4)][:2] == ["a red cat", "a red dog"]
+
+
+# -- wiring and chunks -------------------------------------------------------------------------
+
+ALL_GIVEN = {"clip": True, "seed": True, "latent": True}
+
+
+@pytest.mark.parametrize(
+    ("read", "given", "input_name"),
+    [
+        ({"latent_out"}, {"latent": False}, "latent"),
+        ({"noise"}, {"seed": False}, "seed"),
+        ({"conditioning"}, {"clip": False}, "clip"),
+        ({"negative_conditioning"}, {"clip": False}, "clip"),
+        (None, {"seed": False}, "seed"),  # wiring unknown: every output counts as read
+    ],
+)
+def test_check_wiring_names_the_missing_input(read: set[str] | None, given: dict[str, bool], input_name: str) -> None:
+    wiring = Wiring(frozenset(read) if read is not None else None, **{**ALL_GIVEN, **given})
+    with pytest.raises(SweepError) as caught:
+        check_wiring(wiring, "list")
+    assert caught.value.input == input_name
+
+
+def test_check_wiring_accepts_what_is_given_and_batched_needs_a_latent() -> None:
+    check_wiring(Wiring(frozenset({"prompt", "labels"}), clip=False, seed=False, latent=False), "list")
+    check_wiring(Wiring(None, **ALL_GIVEN), "batched")
+    with pytest.raises(SweepError, match="batched") as caught:
+        check_wiring(Wiring(frozenset({"prompt"}), clip=False, seed=False, latent=False), "batched")
+    assert caught.value.input == "latent"
+
+
+def test_can_batch_needs_latent_and_noise_read_and_given() -> None:
+    assert Wiring(None, **ALL_GIVEN).can_batch()
+    assert Wiring(frozenset({"latent_out", "noise", "conditioning"}), **ALL_GIVEN).can_batch()
+    assert not Wiring(frozenset({"latent_out", "conditioning"}), **ALL_GIVEN).can_batch()
+    assert not Wiring(None, clip=True, seed=False, latent=True).can_batch()
+    assert sampler_noise_differs(Wiring(frozenset({"latent_out"}), **ALL_GIVEN), "batched", 3)
+    assert not sampler_noise_differs(Wiring(frozenset({"latent_out"}), **ALL_GIVEN), "batched", 1)
+    assert not sampler_noise_differs(Wiring(None, **ALL_GIVEN), "batched", 3)
+    assert not sampler_noise_differs(Wiring(frozenset({"latent_out"}), **ALL_GIVEN), "list", 3)
+
+
+def test_build_chunks_and_the_run_record() -> None:
+    variants = expand_inputs("x {a|b|c}", "all", 0, 64)
+    chunks = build_chunks(variants, [2, 1])
+    assert chunks.texts == [["x a", "x b"], ["x c"]]
+    assert chunks.prompts() == ["x a\nx b", "x c"]
+    assert chunks.chunk_labels() == ["a\nb", "c"]
+    record = run_record(chunks, "blur", 7)
+    assert record["text"] == {"conditioning": chunks.texts, "negative_conditioning": [["blur", "blur"], ["blur"]]}
+    assert record["label"] == {"*": [["a", "b"], ["c"]]}
+    assert record["value"] == {"noise": [7, 7], "prompt": chunks.texts, "label": [["a", "b"], ["c"]]}

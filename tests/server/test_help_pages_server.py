@@ -24,3 +24,10 @@ def test_every_node_has_a_help_page_at_the_frontend_url(comfy_server: ComfyServe
     assert status == 404
     status, _ = comfy_server.request("GET", "/extensions/seed-number/docs/..%2F..%2Fpyproject.toml")
     assert status == 404
+
+
+def test_graph_rules_tell_the_panel_the_sampler_classes(comfy_server: ComfyServer) -> None:
+    rules = comfy_server.get_json("/seed_number/graph_rules")
+    assert rules == {"sampler_classes": ["KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced"]}
+    info = comfy_server.get_json("/object_info")
+    assert all(name in info for name in rules["sampler_classes"])  # real ComfyUI node classes

@@ -1,24 +1,22 @@
-"""Prompt Variant Sweep's pure helpers (torch and the standard library only, no ComfyUI import).
+"""Prompt Variant Sweep's planning, pure Python (no torch, no ComfyUI): what the node will do.
 
 - Input checks that name the input at fault (:func:`expand_inputs`, :class:`SweepError`).
+- Wiring checks: which outputs the graph reads against the inputs given (:class:`Wiring`,
+  :func:`check_wiring`).
 - The chunk planner: how many variants go into each sampler pass for ``list``, ``batched`` and
-  ``auto`` (:func:`plan_chunks`, with the calibrated :data:`DEFAULT_POLICY`).
-- Batching helpers: conditioning concatenated along the batch the way ComfyUI's
-  ``CONDCrossAttn.concat`` does it (shorter cross-attention sequences tiled to the least common
-  multiple length), a latent repeated to a chunk's size, and :class:`SweepNoise`, a NOISE object
-  whose every batch item is the noise a stock KSampler draws for a batch-1 latent with the seed.
+  ``auto`` (:func:`plan_chunks`, with the calibrated :data:`DEFAULT_POLICY`), and each chunk's
+  prompts and labels (:class:`Chunks`) with the run-time record Seed Details reads (:func:`run_record`).
+
+The torch side (conditioning, latents and noise for a chunk) is :mod:`.sweep_batch`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-
-from .noise import shared_noise
 from .variants import MAX_TEMPLATE_LENGTH, MODES, Template, Variant, VariantError, parse, too_many_variants
 
 EXECUTIONS = ("list", "batched", "auto")
@@ -27,9 +25,6 @@ MAX_VARIANTS_LIMIT = 1024
 """Largest ``max_variants`` accepted (every variant is one CLIP encoding and one image)."""
 MAX_GROUP = 1023
 """Largest ``group`` index accepted."""
-MAX_TILE_FACTOR = 8
-"""Longest tiled cross-attention sequence, as a multiple of the longest one in a chunk."""
-
 CPU = "cpu"
 ACCELERATOR = "accelerator"
 
@@ -199,127 +194,48 @@ def chunk_ranges(sizes: Sequence[int]) -> list[range]:
     return ranges
 
 
-def latent_area(samples: torch.Tensor) -> int:
-    """Height × width of a latent tensor (its last two dimensions)."""
-    return int(samples.shape[-1]) * int(samples.shape[-2])
+# -- wiring ------------------------------------------------------------------------------------
 
 
-# -- conditioning ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Wiring:
+    """What the graph connects: the output ids something reads (None: not known, taken as all),
+    and which of the optional inputs are given."""
+
+    outputs: frozenset[str] | None
+    clip: bool
+    seed: bool
+    latent: bool
+
+    def reads(self, *outputs: str) -> bool:
+        """True when any of ``outputs`` is read (or the wiring is not known)."""
+        return self.outputs is None or any(o in self.outputs for o in outputs)
+
+    def can_batch(self) -> bool:
+        """A chunk of several variants renders with the sweep's noise: latent and noise read, both given."""
+        known_read = self.outputs is None or {"latent_out", "noise"} <= self.outputs
+        return self.latent and self.seed and known_read
 
 
-def tile_cross_attention(tensors: Sequence[torch.Tensor], max_factor: int = MAX_TILE_FACTOR) -> torch.Tensor:
-    """``tensors`` ([1, L_i, C] each) concatenated along the batch, as ``CONDCrossAttn.concat`` does.
-
-    Shorter sequences are repeated along dim 1 up to the least common multiple of the lengths (SD1.5
-    prompts over 77 tokens are 154, 231, … long); repeating a whole sequence leaves attention
-    unchanged. Raises ValueError when the tiled length would exceed ``max_factor`` × the longest.
-    """
-    if not tensors:
-        raise ValueError("nothing to concatenate")
-    first = tensors[0]
-    lengths = [int(t.shape[1]) for t in tensors]
-    for t in tensors:
-        if t.dim() != first.dim() or t.shape[2:] != first.shape[2:]:
-            raise ValueError(
-                f"encodings of different widths cannot share a batch: {list(first.shape)} vs {list(t.shape)}"
-            )
-    target = math.lcm(*lengths)
-    if target > max_factor * max(lengths):
-        raise ValueError(
-            f"prompt encodings of lengths {sorted(set(lengths))} would need tiling to {target} tokens; "
-            "shorten the long prompts or use execution 'list'"
+def check_wiring(wiring: Wiring, execution: str) -> None:
+    """SweepError naming the input an output read by the graph needs (or ``batched`` needs)."""
+    if not wiring.latent and wiring.reads("latent_out"):
+        raise SweepError("latent", "the latent output is wired but the latent input is not")
+    if not wiring.seed and wiring.reads("noise"):
+        raise SweepError("seed", "the noise output is wired but the seed input is not (wire Seed Source)")
+    if not wiring.clip and wiring.reads("conditioning", "negative_conditioning"):
+        raise SweepError("clip", "the conditioning outputs are wired but the clip input is not")
+    if execution == "batched" and not wiring.latent:
+        raise SweepError(
+            "latent",
+            "execution 'batched' needs the latent input (a batch-1 latent), so the latent batch matches the prompts",
         )
-    out = [t if t.shape[1] == target else t.repeat(1, target // t.shape[1], *([1] * (t.dim() - 2))) for t in tensors]
-    return torch.cat(out, dim=0)
 
 
-def _merge_extras(dicts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per-prompt extras (``pooled_output`` …) merged: batch-1 tensors concatenated, equal values kept."""
-    keys = list(dicts[0])
-    if any(list(d) != keys for d in dicts[1:]):
-        raise ValueError("the prompts' encodings carry different extras and cannot share a batch")
-    merged: dict[str, Any] = {}
-    for key in keys:
-        values = [d[key] for d in dicts]
-        if all(isinstance(v, torch.Tensor) for v in values):
-            shapes = {tuple(v.shape) for v in values}
-            if len(shapes) == 1 and values[0].dim() > 0 and values[0].shape[0] == 1:
-                merged[key] = torch.cat(values, dim=0)
-                continue
-            if all(v is values[0] or torch.equal(v, values[0]) for v in values):
-                merged[key] = values[0]
-                continue
-            raise ValueError(f"the prompts' {key!r} tensors have shapes {sorted(shapes)} and cannot share a batch")
-        if all(v is values[0] or v == values[0] for v in values):
-            merged[key] = values[0]
-            continue
-        raise ValueError(f"the prompts' {key!r} values differ and cannot share a batch")
-    return merged
-
-
-def concat_conditioning(conditionings: Sequence[list]) -> list:
-    """One CONDITIONING whose batch item k is ``conditionings[k]`` (each a batch-1 CONDITIONING).
-
-    A CONDITIONING is a list of ``[cond, extras]`` entries (usually one; several with scheduled
-    hooks); entry i of the result merges entry i of every prompt.
-    """
-    if not conditionings:
-        raise ValueError("nothing to concatenate")
-    if len(conditionings) == 1:
-        return [[c, dict(extras)] for c, extras in conditionings[0]]
-    entries = len(conditionings[0])
-    if any(len(c) != entries for c in conditionings):
-        raise ValueError("the prompts' encodings have different numbers of entries and cannot share a batch")
-    out = []
-    for i in range(entries):
-        conds = [c[i][0] for c in conditionings]
-        for cond in conds:
-            if cond.shape[0] != 1:
-                raise ValueError(f"expected batch-1 encodings, got a batch of {cond.shape[0]}")
-        out.append([tile_cross_attention(conds), _merge_extras([c[i][1] for c in conditionings])])
-    return out
-
-
-# -- latent and noise --------------------------------------------------------------------------
-
-
-def repeat_latent(latent: Mapping[str, Any], size: int) -> dict[str, Any]:
-    """A batch-1 LATENT repeated to ``size`` items (``batch_index`` repeated too; masks are broadcast by ComfyUI)."""
-    samples = latent["samples"]
-    if samples.shape[0] != 1:
-        raise ValueError(
-            f"got a batch of {samples.shape[0]}; give a batch-1 latent (e.g. Empty Latent Image with batch_size 1): "
-            "the sweep makes the batch itself"
-        )
-    out = dict(latent)
-    out["samples"] = samples.repeat(size, *([1] * (samples.dim() - 1)))
-    if latent.get("batch_index") is not None:
-        out["batch_index"] = list(latent["batch_index"]) * size
-    return out
-
-
-def same_noise(samples: torch.Tensor, seed: int, batch_index: Sequence[int] | None = None) -> torch.Tensor:
-    """Noise for ``samples`` whose every batch item is the batch-1 KSampler noise of ``seed``.
-
-    Item 0's ``batch_index`` (when given) picks the draw, as ``comfy.sample.prepare_noise`` does for a
-    batch-1 latent. Drawn from a private CPU generator; the global RNG is untouched.
-    """
-    first = None if not batch_index else [int(batch_index[0])]
-    one = shared_noise(samples[:1], seed, first)
-    return one.repeat(samples.shape[0], *([1] * (samples.dim() - 1)))
-
-
-class SweepNoise:
-    """NOISE for SamplerCustomAdvanced: every item of the batch starts from the same noise."""
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-
-    def generate_noise(self, input_latent: dict[str, Any]) -> torch.Tensor:
-        return same_noise(input_latent["samples"], self.seed, input_latent.get("batch_index"))
-
-    def __repr__(self) -> str:
-        return f"SweepNoise(seed={self.seed})"
+def sampler_noise_differs(wiring: Wiring, execution: str, count: int) -> bool:
+    """True when a ``batched`` chunk is known to be sampled without the sweep's noise (the sampler's
+    own noise then differs per batch item): worth a warning, not an error."""
+    return execution == "batched" and wiring.outputs is not None and "noise" not in wiring.outputs and count > 1
 
 
 # -- outputs and the ui record -----------------------------------------------------------------
@@ -330,19 +246,6 @@ def join_chunk(values: Iterable[str]) -> str:
     return "\n".join(values)
 
 
-def linked_outputs(prompt: Any, node_id: Any) -> set[int] | None:
-    """Output slots of node ``node_id`` that some node of the API ``prompt`` reads; None when unknown."""
-    if not isinstance(prompt, dict) or node_id is None:
-        return None
-    found: set[int] = set()
-    for node in prompt.values():
-        inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
-        for value in inputs.values() if isinstance(inputs, dict) else ():
-            if isinstance(value, list) and len(value) == 2 and str(value[0]) == str(node_id) and _whole(value[1]):
-                found.add(value[1])
-    return found
-
-
 def variant_records(variants: Sequence[Variant], sizes: Sequence[int]) -> list[dict[str, Any]]:
     """One record per variant: ``index``, ``prompt``, ``label``, ``chunk`` and ``item`` (its place in the chunk)."""
     records = []
@@ -351,3 +254,43 @@ def variant_records(variants: Sequence[Variant], sizes: Sequence[int]) -> list[d
             v = variants[index]
             records.append({"index": index, "prompt": v.text, "label": v.label, "chunk": chunk, "item": item})
     return records
+
+
+# -- chunks and the run-time record ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """The variants cut into chunks (one sampler pass each): per chunk its prompts and labels."""
+
+    sizes: list[int]
+    texts: list[list[str]]
+    labels: list[list[str]]
+
+    def prompts(self) -> list[str]:
+        """The ``prompt`` output: each chunk's prompts, one per line."""
+        return [join_chunk(t) for t in self.texts]
+
+    def chunk_labels(self) -> list[str]:
+        """The ``label`` output: each chunk's labels, one per line."""
+        return [join_chunk(t) for t in self.labels]
+
+
+def build_chunks(variants: Sequence[Variant], sizes: Sequence[int]) -> Chunks:
+    """The chunks of ``variants`` for the planned ``sizes``."""
+    ranges = chunk_ranges(sizes)
+    return Chunks(
+        list(sizes),
+        [[variants[i].text for i in r] for r in ranges],
+        [[variants[i].label for i in r] for r in ranges],
+    )
+
+
+def run_record(chunks: Chunks, negative: str, seed: int | None) -> dict[str, dict[str, list[Any]]]:
+    """What the node records by output id for Seed Details (``run_values``): each image's prompt
+    text, negative, label and seed, per chunk and batch item."""
+    return {
+        "text": {"conditioning": chunks.texts, "negative_conditioning": [[negative] * n for n in chunks.sizes]},
+        "label": {"*": chunks.labels},
+        "value": {"noise": [seed] * len(chunks.sizes), "prompt": chunks.texts, "label": chunks.labels},
+    }

@@ -26,6 +26,16 @@ import { clampStrength, randomVariationSeed, recordOf, remakeOf, WHY, withVariat
 import { forgetRendered, mountPanel } from "./panel/render.js";
 import { DEFAULT_MAX_ENTRIES, EntryStore, MAX_MAX_ENTRIES, PendingRuns } from "./panel/store.js";
 
+/** @import { ApiPrompt, Entry, ImageRef, Json } from "./panel/entries.js" */
+/** @import { PanelState } from "./panel/render.js" */
+/** @import { Refusal } from "./panel/remake.js" */
+/** @typedef {ReturnType<typeof mountPanel> & {host: HTMLElement}} Panel  the mounted panel, in its tab's element */
+/**
+ * An `executed`, `execution_start` or execution-end websocket event, as far as the panel reads it.
+ * @typedef {CustomEvent<{prompt_id?: string, node?: string, display_node?: string, output?: Json,
+ *   timestamp?: number} | null>} RunEvent
+ */
+
 const TAB_ID = "seed-number";
 const MAX_ENTRIES = "SeedNumber.Panel.MaxEntries";
 const VARY_STRENGTH = "SeedNumber.Panel.VaryStrength";
@@ -35,13 +45,16 @@ const SPEEDS = ["Turbo", "Default", "Quality"];
 
 const store = new EntryStore(DEFAULT_MAX_ENTRIES);
 store.clearedAt = Number(localStorage.getItem(CLEARED_AT)) || 0;
+/** @type {PanelState} */
 const state = { query: "", expanded: new Set() }; // survives closing and reopening the tab
 const pending = new PendingRuns(); // this tab's running prompts: {node id: output}, from `executed` events
+/** @type {Panel | null} */
 let panel = null; // the mounted panel, while the tab is open
 let renderQueued = false;
 
 // -- helpers ------------------------------------------------------------------------------------
 
+/** @param {ImageRef} image */
 function imageURL(image) {
   const params = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder, type: image.type });
   return api.apiURL(`/view?${params}`);
@@ -58,7 +71,10 @@ function scheduleRender() {
 
 store.subscribe(scheduleRender);
 
-/** The nodes of one type in the open workflow, subgraphs included. */
+/**
+ * The nodes of one type in the open workflow, subgraphs included.
+ * @param {string} type
+ */
 function ofType(type) {
   return nodesOfType(app.graph, type);
 }
@@ -66,6 +82,7 @@ function ofType(type) {
 /**
  * The Seed Source to set: the one selected on the canvas, else the one that made the entry (by id),
  * else the only one in the workflow; null with a reason otherwise.
+ * @param {Entry} entry
  */
 function targetSeedSource(entry) {
   const selected = Object.values(app.canvas?.selected_nodes ?? {}).filter((n) => n.comfyClass === SEED_SOURCE);
@@ -78,6 +95,11 @@ function targetSeedSource(entry) {
   return { reason: "This workflow has several Seed Sources: select the one to set, then try again." };
 }
 
+/**
+ * Use this seed (`withSpeed`: Use all): sets the Seed Source (and Render Speed Presets) from the entry.
+ * @param {Entry} entry
+ * @returns {boolean} whether it was set
+ */
 function useSeed(entry, { withSpeed = false } = {}) {
   if (entry.seed === null || entry.seed === undefined) {
     toast(app, "warn", "No seed", "This generation has no recorded seed.");
@@ -95,7 +117,7 @@ function useSeed(entry, { withSpeed = false } = {}) {
   setWidget(node, "seed_number", entry.seed, app.canvas);
   setWidget(node, "mode", "fixed", app.canvas);
   const done = [`Seed Source #${node.id}: fixed, seed ${entry.seed}`];
-  if (entry.sweep && (widget(node, "count")?.value ?? 1) > 1) {
+  if (entry.sweep && Number(widget(node, "count")?.value ?? 1) > 1) {
     setWidget(node, "count", 1, app.canvas);
     done.push("count 1 (re-makes this image of the sweep)");
   }
@@ -118,13 +140,17 @@ function useSeed(entry, { withSpeed = false } = {}) {
   return true;
 }
 
+/** @param {Entry} entry */
 function copySeed(entry) {
   return copyText(app, String(entry.seed), "Seed copied");
 }
 
 // -- re-make prompts: read from /history when a button is clicked (entries do not keep them) ----------
 
-/** The entry's prompt's Seed Details records from /history/<prompt id>; null when the item is gone. */
+/**
+ * The entry's prompt's Seed Details records from /history/<prompt id>; null when the item is gone.
+ * @param {Entry} entry
+ */
 async function historyRecords(entry) {
   const answer = await fetchJSON(`/history/${encodeURIComponent(entry.promptId)}`);
   const item = answer?.[entry.promptId];
@@ -134,26 +160,45 @@ async function historyRecords(entry) {
 /**
  * `find(records, entry)` over the entry's records read now (remake.js recordOf / remakeOf); null
  * after a toast saying why when there is nothing to use.
+ * @template S
+ * @param {Entry} entry
+ * @param {(records: Json[] | null, entry: Entry) => S | Refusal} find
+ * @param {string} summary  the toasts' title
+ * @returns {Promise<S | null>}
  */
 async function readRecord(entry, find, summary) {
+  /** @type {S | Refusal} */
   let found;
   try {
     found = find(entry.remake == null ? null : await historyRecords(entry), entry);
   } catch (error) {
-    toast(app, "error", summary, `Could not read the server's history: ${error?.message ?? error}`);
+    toast(app, "error", summary, `Could not read the server's history: ${errorText(error)}`);
     return null;
   }
-  if (found.reason) {
-    toast(app, "warn", summary, found.reason);
+  const reason = /** @type {Partial<Refusal>} */ (found).reason;
+  if (reason) {
+    toast(app, "warn", summary, reason);
     return null;
   }
-  return found;
+  return /** @type {S} */ (found);
 }
 
-/** ComfyUI's answer to a refused POST /prompt, as one line: its error and each node's errors. */
+/**
+ * An error's message (or the thrown value itself, as text).
+ * @param {unknown} error
+ */
+function errorText(error) {
+  return /** @type {{message?: unknown} | null | undefined} */ (error)?.message ?? error;
+}
+
+/**
+ * ComfyUI's answer to a refused POST /prompt, as one line: its error and each node's errors.
+ * @param {Json | null} answer
+ * @param {number} status
+ */
 function queueError(answer, status) {
   const parts = [answer?.error?.message ?? `HTTP ${status}`];
-  for (const [id, node] of Object.entries(answer?.node_errors ?? {})) {
+  for (const [id, node] of Object.entries(/** @type {Record<string, Json>} */ (answer?.node_errors ?? {}))) {
     for (const e of node?.errors ?? []) parts.push(`#${id} ${e?.message ?? ""}${e?.details ? `: ${e.details}` : ""}`);
   }
   return parts.join("; ");
@@ -163,6 +208,7 @@ function queueError(answer, status) {
  * Queues an API prompt as this tab's (POST /prompt with its client id, as the frontend's own
  * api.queuePrompt does): its images come back to this tab and become new entries. The server's
  * prompt hook resolves it like any other; a re-make prompt's Seed Source is `fixed`.
+ * @param {ApiPrompt} prompt
  */
 async function queuePrompt(prompt) {
   const response = await api.fetchApi("/prompt", {
@@ -183,6 +229,8 @@ function varyStrength() {
 /**
  * Re-make: queues the image's re-make prompt as it is. Vary (`vary`): the same with a new random
  * variation seed at the strength set in the settings, on the Seed Source that feeds the image's noise.
+ * @param {Entry} entry
+ * @returns {Promise<boolean>} whether it was queued
  */
 async function remake(entry, { vary = false } = {}) {
   const summary = vary ? "Variation not queued" : "Re-make not queued";
@@ -194,7 +242,7 @@ async function remake(entry, { vary = false } = {}) {
     const strength = varyStrength();
     const variationSeed = randomVariationSeed();
     const varied = withVariation(prompt, found.record, variationSeed, strength);
-    if (varied.reason) {
+    if ("reason" in varied) {
       toast(app, "warn", summary, varied.reason);
       return false;
     }
@@ -204,14 +252,17 @@ async function remake(entry, { vary = false } = {}) {
   try {
     await queuePrompt(prompt);
   } catch (error) {
-    toast(app, "error", summary, error.message);
+    toast(app, "error", summary, String(errorText(error)));
     return false;
   }
   toast(app, "success", vary ? "Variation queued" : "Re-make queued", `${what}: it appears here when done.`);
   return true;
 }
 
-/** Copy prompt: the entry's positive text (the whole text from /history when the entry holds it cut). */
+/**
+ * Copy prompt: the entry's positive text (the whole text from /history when the entry holds it cut).
+ * @param {Entry} entry
+ */
 async function copyPrompt(entry) {
   if (!entry.positive) {
     toast(app, "warn", "Could not copy", "This generation has no recorded prompt.");
@@ -226,12 +277,16 @@ async function copyPrompt(entry) {
   return copyText(app, text, "Prompt copied");
 }
 
-/** Copy API prompt: the image's re-make prompt, as indented JSON. */
+/**
+ * Copy API prompt: the image's re-make prompt, as indented JSON.
+ * @param {Entry} entry
+ */
 async function copyApiPrompt(entry) {
   const found = await readRecord(entry, remakeOf, "Could not copy");
   return found ? copyText(app, JSON.stringify(found.prompt, null, 2), "API prompt copied") : false;
 }
 
+/** @type {Record<string, (entry: Entry) => boolean | Promise<boolean>>} */
 const ACTIONS = {
   copy: copySeed,
   use: (entry) => useSeed(entry),
@@ -242,9 +297,14 @@ const ACTIONS = {
   "copy-api": copyApiPrompt,
 };
 
+/** @type {Promise<unknown>} */
 let lastAction = Promise.resolve(); // the last card action's promise (the debugging hook's `settled`)
 
-/** A card's button (or its seed) was clicked: the action's promise (tests await it through the hook). */
+/**
+ * A card's button (or its seed) was clicked: the action's promise (tests await it through the hook).
+ * @param {string} action
+ * @param {Entry} entry
+ */
 function onAction(action, entry) {
   const run = ACTIONS[action];
   if (!run) return null;
@@ -252,7 +312,7 @@ function onAction(action, entry) {
     .then(() => run(entry))
     .catch((error) => {
       console.error(`Seed Number panel: ${action} failed`, error);
-      toast(app, "error", "Seed Number", `${action} failed: ${error?.message ?? error}`);
+      toast(app, "error", "Seed Number", `${action} failed: ${errorText(error)}`);
       return false;
     });
   return lastAction;
@@ -266,16 +326,27 @@ function clearPanel() {
 
 // -- sources: /history in pages (newest first, more as the list is scrolled), websocket events ------
 
+/** @type {HistoryPager | null} */
 let pager = null; // reads /history backwards; replaced when the history is read again from the top
 let retryAt = 0;
+/** @type {string[]} */
 const skipped = []; // prompt ids of /history items the panel could not read (each costs only itself)
 
+/**
+ * GET an API path's JSON; throws when the server refuses.
+ * @param {string} path
+ * @returns {Promise<Json>}
+ */
 async function fetchJSON(path) {
   const response = await api.fetchApi(path);
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
 
+/**
+ * @param {string} promptId
+ * @param {unknown} error
+ */
 function onSkip(promptId, error) {
   skipped.push(promptId);
   console.warn(`Seed Number panel: history item ${promptId} could not be read; left out.`, error);
@@ -320,7 +391,10 @@ async function loadHistory() {
   await loadOlder();
 }
 
-/** Rebuilds one prompt's entries from /history (which knows the queued prompt: text, model, size). */
+/**
+ * Rebuilds one prompt's entries from /history (which knows the queued prompt: text, model, size).
+ * @param {string} promptId
+ */
 async function refreshFromHistory(promptId, tries = 8) {
   for (let i = 0; i < tries; i++) {
     try {
@@ -337,20 +411,26 @@ async function refreshFromHistory(promptId, tries = 8) {
   }
 }
 
-/** Runs whose end never reached this tab (dropped from `pending`): their entries come from /history. */
+/**
+ * Runs whose end never reached this tab (dropped from `pending`): their entries come from /history.
+ * @param {string[]} promptIds
+ */
 function readDropped(promptIds) {
   for (const promptId of promptIds) void refreshFromHistory(promptId);
 }
 
+/** @param {RunEvent} event */
 function onStarted({ detail }) {
   if (detail?.prompt_id) readDropped(pending.started(detail.prompt_id));
 }
 
+/** @param {RunEvent} event */
 function onExecuted({ detail }) {
   if (!detail?.prompt_id || !detail.output) return;
   readDropped(pending.add(detail.prompt_id, String(detail.node ?? detail.display_node), detail.output));
 }
 
+/** @param {RunEvent} event */
 function onFinished({ detail }) {
   const promptId = detail?.prompt_id;
   if (!promptId) return;
@@ -373,10 +453,14 @@ function addStyles() {
   document.head.append(link);
 }
 
-/** Builds the panel in the sidebar tab's element (each time the tab opens). */
+/**
+ * Builds the panel in the sidebar tab's element (each time the tab opens).
+ * @param {HTMLElement} element
+ * @returns {Panel}
+ */
 function mount(element) {
   panel?.vlist.destroy();
-  panel = mountPanel(element, {
+  const mounted = mountPanel(element, {
     store,
     state,
     imageURL,
@@ -386,7 +470,7 @@ function mount(element) {
     more: () => !!pager && !pager.done,
     loading: () => !!pager?.loading,
   });
-  panel.host = element;
+  panel = Object.assign(mounted, { host: element });
   return panel;
 }
 
@@ -410,6 +494,10 @@ const debugHook = {
   async loadAll(maxPages = Infinity) {
     for (let i = 0; i < maxPages && (await loadOlder()); i++);
   },
+  /**
+   * @param {Entry[]} entries
+   * @param {"live" | "history"} source
+   */
   addEntries(entries, source = "live") {
     return store.put(entries, source);
   },

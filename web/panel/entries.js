@@ -4,6 +4,59 @@
 // ComfyUI imports every .js under web/ as an extension module, so this file has no side effects.
 import { remakeState } from "./remake.js";
 
+/**
+ * JSON from the server (a node's ui output, a Seed Details record, a /history item, an API prompt):
+ * untrusted, so every field is checked before it is used.
+ * @typedef {Record<string, any>} Json
+ */
+/** A seed as recorded: a number, or a string of digits for seeds beyond 2^53. @typedef {number | string} Seed */
+/** An image file as ComfyUI's /view names it. @typedef {{filename: string, subfolder: string, type: string}} ImageRef */
+/**
+ * What the records say about one image; null where they say nothing.
+ * @typedef {object} Fields
+ * @property {Seed | null} seed
+ * @property {string | null} mode
+ * @property {string | null} positive
+ * @property {string | null} negative
+ * @property {string | null} label  the prompt variant's label
+ * @property {string | null} speed  the render speed ("Turbo", …)
+ * @property {number | null} steps
+ * @property {number | null} cfg
+ * @property {string | null} sampler
+ * @property {string | null} scheduler
+ * @property {number | null} denoise
+ * @property {number | null} width
+ * @property {number | null} height
+ * @property {number | null} batchIndex
+ * @property {string | null} model
+ * @property {string | null} modelHash
+ * @property {string | null} verdict  the reproducibility verdict
+ * @property {string | null} note  the reproducibility note
+ * @property {string | null} seedNode  the Seed Source's execution id
+ * @property {ImageRef | null} image
+ * @property {true | null} sweep  one of a seed sweep's images
+ * @property {Seed[] | null} seeds  the sweep's seeds
+ * @property {string | null} noiseSource
+ * @property {Seed | null} variationSeed
+ * @property {number | null} variationStrength
+ * @property {string | null} remake  REMAKE.* (remake.js), or null without a re-make prompt
+ */
+/**
+ * One image of a finished prompt, as the panel lists it: every field of Fields set (null when
+ * unknown), with where it comes from and the list's own fields.
+ * @typedef {object} EntryMeta
+ * @property {string} promptId
+ * @property {number | null} number  the queue number
+ * @property {number} time  when the prompt finished (server ms; 0: unknown)
+ * @property {number} index  the image's place among its prompt's images
+ * @property {number} h  the card's measured height in the panel (0 until shown)
+ * @property {string} key  unique in the list: prompt id, index and file
+ * @property {string} search  the filter's index: seed and text, lower case
+ * @typedef {EntryMeta & Fields} Entry
+ */
+/** What the queued prompt says (graphContext); `fixed`: the sampler's own literal inputs. @typedef {Partial<Fields> & {fixed?: Partial<Fields>}} GraphContext */
+/** An API prompt: {node id: {class_type, inputs}}. @typedef {Record<string, Json>} ApiPrompt */
+
 export const DETAILS = "seed_number_details";
 export const RECEIPT = "seed_number_receipt";
 export const SPEED = "seed_number_speed";
@@ -12,6 +65,10 @@ export const CAPTIONS = "seed_number_captions";
 
 export const TEXT_LIMIT = 20000; // longer strings are cut (+ "…"): the panel shows text, it is not an archive
 
+/**
+ * @param {unknown} value
+ * @returns {string | null}
+ */
 function text(value) {
   if (value === undefined || value === null) return null;
   if (typeof value === "object") return null;
@@ -19,13 +76,21 @@ function text(value) {
   return s.length > TEXT_LIMIT ? s.slice(0, TEXT_LIMIT) + "…" : s;
 }
 
+/**
+ * @param {unknown} value
+ * @returns {number | null}
+ */
 function number(value) {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
   return null;
 }
 
-/** A seed as given (a number, or a string of digits for seeds beyond 2^53), else null. */
+/**
+ * A seed as given (a number, or a string of digits for seeds beyond 2^53), else null.
+ * @param {unknown} value
+ * @returns {Seed | null}
+ */
 function seedValue(value) {
   if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
   if (typeof value === "string" && /^\d{1,20}$/.test(value)) {
@@ -35,6 +100,10 @@ function seedValue(value) {
   return null;
 }
 
+/**
+ * @param {Json | null | undefined} value
+ * @returns {ImageRef | null}
+ */
 function image(value) {
   if (!value || typeof value !== "object" || typeof value.filename !== "string" || !value.filename) return null;
   return {
@@ -44,7 +113,11 @@ function image(value) {
   };
 }
 
-/** Orders node ids the way people read them: "2" < "10", "5" < "5:3". */
+/**
+ * Orders node ids the way people read them: "2" < "10", "5" < "5:3".
+ * @param {string | number} a
+ * @param {string | number} b
+ */
 export function compareNodeIds(a, b) {
   const pa = String(a).split(":");
   const pb = String(b).split(":");
@@ -59,14 +132,24 @@ export function compareNodeIds(a, b) {
   return 0;
 }
 
+/**
+ * A prompt's outputs in node id order, the objects only.
+ * @param {unknown} outputs  {node id: ui output}
+ * @returns {[string, Json][]}
+ */
 function sortedOutputs(outputs) {
   if (!outputs || typeof outputs !== "object") return [];
-  return Object.keys(outputs)
+  const all = /** @type {Json} */ (outputs);
+  return Object.keys(all)
     .sort(compareNodeIds)
-    .map((id) => [id, outputs[id]])
+    .map((id) => /** @type {[string, Json]} */ ([id, all[id]]))
     .filter(([, out]) => out && typeof out === "object");
 }
 
+/**
+ * @param {unknown} value
+ * @returns {any[]} the array, else [] (its items are unchecked JSON)
+ */
 function list(value) {
   return Array.isArray(value) ? value : [];
 }
@@ -74,17 +157,28 @@ function list(value) {
 /**
  * Appends the `items` that `keep` accepts to `into`, one by one: never `push(...items)`,
  * whose arguments go on the stack (an output with 150,000 images threw RangeError there).
+ * @param {Json[]} into
+ * @param {unknown[]} items
+ * @param {(value: unknown) => boolean} keep
  */
 function appendAll(into, items, keep = isRecord) {
-  for (let i = 0; i < items.length; i++) if (keep(items[i])) into.push(items[i]);
+  for (let i = 0; i < items.length; i++) if (keep(items[i])) into.push(/** @type {Json} */ (items[i]));
   return into;
 }
 
+/**
+ * @param {unknown} value
+ * @returns {value is Json}
+ */
 function isRecord(value) {
   return value !== null && typeof value === "object";
 }
 
-/** The note a record carries: `reproducible` {verdict, reasons} or a `reproducibility_note` string. */
+/**
+ * The note a record carries: `reproducible` {verdict, reasons} or a `reproducibility_note` string.
+ * @param {Json | null | undefined} record
+ * @returns {{verdict: string | null, note: string | null}}
+ */
 function noteOf(record) {
   const r = record?.reproducible;
   if (r && typeof r === "object") {
@@ -99,18 +193,30 @@ function noteOf(record) {
 
 // -- the queued prompt (API format) ------------------------------------------------------------
 
+/**
+ * The source node id of a link input ([node id, slot]), else null.
+ * @param {unknown} value
+ * @returns {string | null}
+ */
 function linkSource(value) {
   return Array.isArray(value) && value.length === 2 && (typeof value[0] === "string" || typeof value[0] === "number")
     ? String(value[0])
     : null;
 }
 
-/** Breadth-first over a node and what feeds it: the first non-null `visit(inputs)`, else null. */
+/**
+ * Breadth-first over a node and what feeds it: the first non-null `visit(inputs)`, else null.
+ * @template T
+ * @param {ApiPrompt} graph
+ * @param {string | null | undefined} startId
+ * @param {(inputs: Json) => T | null | undefined} visit
+ * @returns {T | null}
+ */
 function breadthFirst(graph, startId, visit, maxNodes = 64) {
   const seen = new Set();
   const queue = startId == null ? [] : [String(startId)];
   while (queue.length && seen.size < maxNodes) {
-    const id = queue.shift();
+    const id = /** @type {string} */ (queue.shift());
     if (seen.has(id)) continue;
     seen.add(id);
     const inputs = graph[id]?.inputs;
@@ -125,7 +231,13 @@ function breadthFirst(graph, startId, visit, maxNodes = 64) {
   return null;
 }
 
-/** The first literal value of one of `names` on a node or what feeds it. */
+/**
+ * The first literal value of one of `names` on a node or what feeds it.
+ * @param {ApiPrompt} graph
+ * @param {string | null | undefined} startId
+ * @param {string[]} names
+ * @returns {unknown}
+ */
 function findLiteral(graph, startId, names, maxNodes = 64) {
   return breadthFirst(
     graph,
@@ -141,11 +253,18 @@ function findLiteral(graph, startId, names, maxNodes = 64) {
   );
 }
 
-/** The node that feeds the first linked input called `name`, on a node or what feeds it. */
+/**
+ * The node that feeds the first linked input called `name`, on a node or what feeds it.
+ * @param {ApiPrompt} graph
+ * @param {string | null | undefined} startId
+ * @param {string} name
+ * @returns {string | null}
+ */
 function findLinkedInput(graph, startId, name, maxNodes = 64) {
   return breadthFirst(graph, startId, (inputs) => linkSource(inputs[name]), maxNodes);
 }
 
+/** @param {Json | undefined} node */
 function isSampler(node) {
   const inputs = node?.inputs;
   if (!inputs || typeof inputs !== "object") return false;
@@ -157,6 +276,9 @@ function isSampler(node) {
  * from the sampler that the Seed Source `seedNode` feeds (else the first sampler). Literal values
  * only: an input fed by another node (a Render Speed Preset, a variant sweep) is left to that node's
  * own record. Returns {} when the prompt is unknown (a live event before /history has it).
+ * @param {ApiPrompt | null | undefined} graph
+ * @param {unknown} seedNode
+ * @returns {GraphContext}
  */
 export function graphContext(graph, seedNode) {
   if (!graph || typeof graph !== "object") return {};
@@ -166,6 +288,7 @@ export function graphContext(graph, seedNode) {
   if (!samplers.length) return {};
   const fed = samplers.find((id) => {
     const inputs = graph[id].inputs;
+    /** @param {string} name */
     const fedBy = (name) => seedNode != null && linkSource(inputs[name]) === String(seedNode);
     return fedBy("seed") || fedBy("noise_seed") || fedBy("noise");
   });
@@ -174,6 +297,7 @@ export function graphContext(graph, seedNode) {
   const negative = findLinkedInput(graph, sampler, "negative");
   const inputs = graph[sampler].inputs;
   const latent = linkSource(inputs.latent_image);
+  /** @param {string} name */
   const direct = (name) => (name in inputs && linkSource(inputs[name]) === null ? inputs[name] : null);
   // Literal inputs of the sampler itself are what it used: they win over a preset's record.
   const fixed = {
@@ -200,7 +324,15 @@ export function graphContext(graph, seedNode) {
 
 // -- entries -----------------------------------------------------------------------------------
 
-/** The first of `fixed[name]`, `fields[name]`, `context[name]` that is set, else null. */
+/**
+ * The first of `fixed[name]`, `fields[name]`, `context[name]` that is set, else null.
+ * @template {keyof Fields} K
+ * @param {K} name
+ * @param {Partial<Fields>} fixed
+ * @param {Partial<Fields>} fields
+ * @param {Partial<Fields>} context
+ * @returns {Fields[K] | null}
+ */
 function pick(name, fixed, fields, context) {
   const a = fixed[name];
   if (a !== undefined && a !== null) return a;
@@ -210,11 +342,21 @@ function pick(name, fixed, fields, context) {
   return c !== undefined && c !== null ? c : null;
 }
 
+/**
+ * @param {{promptId: string, number: number | null, time: number}} meta
+ * @param {number} index
+ * @param {Partial<Fields>} fields
+ * @param {Partial<Fields>} context
+ * @param {Partial<Fields>} fixed
+ * @returns {Entry}
+ */
 function makeEntry(meta, index, fields, context, fixed = {}) {
+  /** @type {<K extends keyof Fields>(name: K) => Fields[K] | null} */
   const at = (name) => pick(name, fixed, fields, context);
   // One object literal with every field: one shape for all entries, so reading a field of 100,000
   // of them is fast (fields added one by one turned them into slow dictionary objects).
   // `h`: the card's measured height in the panel (0 until shown; set by the list, see virtual.js).
+  /** @type {Entry} */
   const entry = {
     promptId: meta.promptId,
     number: meta.number,
@@ -263,7 +405,15 @@ function makeEntry(meta, index, fields, context, fixed = {}) {
   return entry;
 }
 
+/**
+ * Entries from Seed Details records (record k: image k).
+ * @param {{promptId: string, number: number | null, time: number}} meta
+ * @param {unknown[]} details
+ * @param {GraphContext} context
+ * @param {number} limit
+ */
 function fromDetails(meta, details, context, limit) {
+  /** @type {Entry[]} */
   const entries = [];
   for (let index = 0; index < details.length && entries.length < limit; index++) {
     const record = details[index];
@@ -309,15 +459,30 @@ function fromDetails(meta, details, context, limit) {
 /**
  * Record k of a per-run list: a list of N records for N·b images (N runs of a ComfyUI list, b images
  * each, in order) gives image k the record k // b; any other length gives nothing.
+ * @template T
+ * @param {T[]} records
+ * @param {number} k
+ * @param {number} count
+ * @returns {T | null}
  */
 function perImage(records, k, count) {
   if (!records.length || count % records.length !== 0) return null;
   return records[Math.floor(k / (count / records.length))];
 }
 
+/**
+ * Entries from Seed Source receipts, Render Speed Preset and variant records, and the images.
+ * @param {{promptId: string, number: number | null, time: number}} meta
+ * @param {[string, Json][]} outputs
+ * @param {ApiPrompt | null | undefined} graph
+ * @param {number} limit
+ */
 function fromReceipts(meta, outputs, graph, limit) {
+  /** @type {Json[]} */
   const receipts = [];
+  /** @type {Json[]} */
   const speeds = [];
+  /** @type {Json[]} */
   const variants = [];
   const images = [];
   for (const [, out] of outputs) {
@@ -339,6 +504,7 @@ function fromReceipts(meta, outputs, graph, limit) {
   const seeds = receipt ? list(receipt.seeds).map(seedValue).filter((s) => s !== null) : [];
   const context = graphContext(graph, receipt?.node);
   const count = images.length || seeds.length || 1;
+  /** @type {Entry[]} */
   const entries = [];
   for (let k = 0; k < Math.min(count, limit); k++) {
     const speed = perImage(speeds, k, count);
@@ -378,7 +544,12 @@ function fromReceipts(meta, outputs, graph, limit) {
   return entries;
 }
 
+/**
+ * @param {[string, Json][]} nodes
+ * @returns {Json[]}
+ */
 function recordsOf(nodes) {
+  /** @type {Json[]} */
   const details = [];
   for (const [, out] of nodes) appendAll(details, list(out[DETAILS]), () => true);
   return details;
@@ -387,8 +558,8 @@ function recordsOf(nodes) {
 /**
  * A prompt's Seed Details records, in image order: record k is entry k's (`entry.index`) of an entry
  * built from them.
- * @param {object} outputs  {node_id: ui output} as in /history
- * @returns {object[]}
+ * @param {unknown} outputs  {node_id: ui output} as in /history
+ * @returns {Json[]}
  */
 export function detailsRecords(outputs) {
   return recordsOf(sortedOutputs(outputs));
@@ -397,15 +568,15 @@ export function detailsRecords(outputs) {
 /**
  * The entries of one finished prompt, in image order.
  * @param {string} promptId
- * @param {object} outputs  {node_id: ui output} as in /history and the `executed` events
- * @param {{number?: number|null, time?: number|null, graph?: object|null, limit?: number}} meta  queue
+ * @param {unknown} outputs  {node_id: ui output} as in /history and the `executed` events
+ * @param {{number?: unknown, time?: unknown, graph?: ApiPrompt | null, limit?: number}} meta  queue
  *   number, finish time (ms), the queued API prompt when known, and how many entries to build at most
  *   (the first ones in image order: a list keeps only its newest entries, and one prompt's entries
  *   share their time, so its later images would be dropped anyway)
  */
 export function buildEntries(promptId, outputs, meta = {}) {
   const info = { promptId: String(promptId), number: number(meta.number), time: number(meta.time) ?? 0 };
-  const limit = meta.limit > 0 ? meta.limit : Infinity;
+  const limit = meta.limit && meta.limit > 0 ? meta.limit : Infinity;
   const nodes = sortedOutputs(outputs);
   const details = recordsOf(nodes);
   if (details.length) return fromDetails(info, details, graphContext(meta.graph, null), limit);
@@ -414,20 +585,31 @@ export function buildEntries(promptId, outputs, meta = {}) {
 
 const FINISHED = ["execution_success", "execution_error", "execution_interrupted"];
 
-/** When a /history item finished (server ms), else when it started, else 0. */
+/**
+ * When a /history item finished (server ms), else when it started, else 0.
+ * @param {Json | null | undefined} item
+ * @returns {number}
+ */
 export function historyTime(item) {
   const messages = list(item?.status?.messages);
   for (const names of [FINISHED, ["execution_start"]]) {
     for (const message of messages) {
       if (Array.isArray(message) && names.includes(message[0]) && number(message[1]?.timestamp) !== null) {
-        return number(message[1].timestamp);
+        return /** @type {number} */ (number(message[1].timestamp));
       }
     }
   }
   return 0;
 }
 
-/** Entries of one `/history` item: [queue number, prompt id, prompt, extra data, outputs to run]. */
+/**
+ * Entries of one `/history` item ({prompt: [queue number, prompt id, prompt, extra data, outputs to
+ * run], outputs, status}).
+ * @param {string} promptId
+ * @param {Json | null | undefined} item
+ * @param {{limit?: number}} options
+ * @returns {Entry[]}
+ */
 export function historyItemEntries(promptId, item, { limit } = {}) {
   if (!item || typeof item !== "object") return [];
   const prompt = Array.isArray(item.prompt) ? item.prompt : [];
@@ -437,13 +619,14 @@ export function historyItemEntries(promptId, item, { limit } = {}) {
 /**
  * Entries of a whole `/history` answer ({prompt_id: item}), newest first. An item that cannot be
  * read costs only itself: it is left out, counted in `skipped` (and reported to `onSkip`).
- * @param {object} history
+ * @param {Json | null | undefined} history
  * @param {{limit?: number, onSkip?: (promptId: string, error: unknown) => void}} options  `limit`:
  *   entries built per item at most
+ * @returns {Entry[] & {skipped: number}}
  */
 export function historyToEntries(history, { limit, onSkip } = {}) {
-  const entries = [];
-  entries.skipped = 0;
+  /** @type {Entry[] & {skipped: number}} */
+  const entries = Object.assign([], { skipped: 0 });
   if (!history || typeof history !== "object") return entries;
   for (const promptId of Object.keys(history)) {
     let built;
@@ -459,7 +642,11 @@ export function historyToEntries(history, { limit, onSkip } = {}) {
   return sortEntries(entries);
 }
 
-/** Newest first: finish time, then queue number, then image order. */
+/**
+ * Newest first: finish time, then queue number, then image order.
+ * @param {Entry} a
+ * @param {Entry} b
+ */
 export function compareEntries(a, b) {
   return (
     (b.time ?? 0) - (a.time ?? 0) ||
@@ -469,6 +656,12 @@ export function compareEntries(a, b) {
   );
 }
 
+/**
+ * Sorts `entries` in place, newest first; returns them.
+ * @template {Entry[]} T
+ * @param {T} entries
+ * @returns {T}
+ */
 export function sortEntries(entries) {
   return entries.sort(compareEntries);
 }

@@ -11,33 +11,44 @@
 // the server drops its oldest items (over 10,000) or one is deleted, later pages overlap earlier
 // ones, and items already read are skipped by id — nothing is skipped over.
 
+/** @import { Json } from "./entries.js" */
+
 export const PAGE_ITEMS = 100;
 
 export class HistoryPager {
   /**
-   * @param {(path: string) => Promise<object|null>} fetchJSON  GET a path relative to the API;
+   * @param {(path: string) => Promise<Json | null>} fetchJSON  GET a path relative to the API;
    *   resolves to the parsed answer, or throws / resolves null on failure
    * @param {{pageItems?: number}} options
    */
   constructor(fetchJSON, { pageItems = PAGE_ITEMS } = {}) {
     this.fetchJSON = fetchJSON;
     this.pageItems = Math.max(1, Math.floor(pageItems));
+    /** @type {number | null} */
     this.end = null; // index (from the oldest) of the oldest item read, once known
     this.started = false;
     this.done = false;
     this.loading = false;
     this.failures = 0;
+    /** @type {Set<string>} */
     this.seen = new Set(); // prompt ids read
     this.pages = 0;
   }
 
+  /**
+   * @param {string} query
+   * @returns {Promise<Json>}
+   */
   async get(query) {
     const answer = await this.fetchJSON(`/history?${query}`);
     if (!answer || typeof answer !== "object" || Array.isArray(answer)) throw new Error("/history: no object");
     return answer;
   }
 
-  /** Whether the item at `offset` (from the oldest) exists. */
+  /**
+   * Whether the item at `offset` (from the oldest) exists.
+   * @param {number} offset
+   */
   async exists(offset) {
     return Object.keys(await this.get(`max_items=1&offset=${offset}`)).length > 0;
   }
@@ -45,6 +56,7 @@ export class HistoryPager {
   /**
    * At least the number of items the server holds, and at most `slack` more, given that there are
    * at least `atLeast`. Too high costs only items read twice (dropped by id); too low would skip some.
+   * @param {number} atLeast
    */
   async countItems(atLeast, slack = 1) {
     let lo = atLeast; // known: there are at least lo items
@@ -65,6 +77,7 @@ export class HistoryPager {
    * The next page, newest first: {items: {prompt id: item}} holding only items not read before (in
    * the server's order, oldest first), or null when there is nothing more. A failed request leaves
    * the pager where it was (the next call tries again) and rethrows.
+   * @returns {Promise<{items: Record<string, Json>} | null>}
    */
   async next() {
     if (this.done || this.loading) return null;
@@ -87,6 +100,7 @@ export class HistoryPager {
       }
       this.failures = 0;
       this.pages++;
+      /** @type {Record<string, Json>} */
       const items = {};
       for (const id of Object.keys(answer)) {
         if (this.seen.has(id)) continue;

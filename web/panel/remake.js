@@ -6,6 +6,9 @@
 // /history/<prompt id> when a button is clicked.
 import { MAX_SEED, randomSeed, SEED_SOURCE } from "../common.js";
 
+/** @import { ApiPrompt, Entry, ImageRef, Json } from "./entries.js" */
+/** Why a button cannot do what was asked (one of WHY). @typedef {{reason: string}} Refusal */
+
 export const NOISE_SAMPLER = "SamplerCustomAdvanced";
 
 /**
@@ -32,10 +35,19 @@ export const WHY = Object.freeze({
     "(a KSampler's seed carries no variation).",
 });
 
+/**
+ * @param {unknown} value
+ * @returns {value is Json}
+ */
 function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/**
+ * @param {unknown} value
+ * @param {string} id
+ * @param {number} slot
+ */
 function isLinkTo(value, id, slot) {
   return Array.isArray(value) && value.length === 2 && String(value[0]) === String(id) && Number(value[1]) === slot;
 }
@@ -45,8 +57,8 @@ function isLinkTo(value, id, slot) {
  * prompt: the record's `seed_node` when it names one, the sampler its `sampler_node` when it names
  * one; null when the image's noise comes from elsewhere (a KSampler's seed, RandomNoise, a variant
  * sweep's noise).
- * @param {object} prompt  an API prompt {node id: {class_type, inputs}}
- * @param {{seed_node?: string, sampler_node?: string}} record  the image's Seed Details record
+ * @param {unknown} prompt  an API prompt {node id: {class_type, inputs}}
+ * @param {Json} record  the image's Seed Details record (`seed_node`, `sampler_node`)
  * @returns {string|null}
  */
 export function varySource(prompt, record = {}) {
@@ -57,8 +69,10 @@ export function varySource(prompt, record = {}) {
       ? [String(record.sampler_node)]
       : Object.keys(prompt);
   for (const id of samplers) {
+    /** @type {unknown} */
     const node = prompt[id];
     if (!isObject(node) || node.class_type !== NOISE_SAMPLER || !isObject(node.inputs)) continue;
+    /** @type {unknown} */
     const noise = node.inputs.noise;
     if (!Array.isArray(noise) || noise.length !== 2) continue;
     const source = String(noise[0]);
@@ -71,7 +85,7 @@ export function varySource(prompt, record = {}) {
 /**
  * An entry's state from its Seed Details record (REMAKE.*, or null without `remake_prompt`), read
  * without keeping the prompt.
- * @param {object} record
+ * @param {Json} record
  * @returns {string|null}
  */
 export function remakeState(record) {
@@ -81,6 +95,10 @@ export function remakeState(record) {
   return varySource(prompt, record) === null ? REMAKE.REMAKE : REMAKE.VARY;
 }
 
+/**
+ * @param {Json | null | undefined} a
+ * @param {ImageRef | null | undefined} b
+ */
 function sameImage(a, b) {
   if (!a || !b) return true; // nothing to compare
   return a.filename === b.filename && (a.subfolder ?? "") === (b.subfolder ?? "") && (a.type ?? "output") === (b.type ?? "output");
@@ -89,9 +107,9 @@ function sameImage(a, b) {
 /**
  * The record of an entry among a /history item's Seed Details records (in the order the panel built
  * its entries: see entries.js detailsRecords); else {reason}.
- * @param {object[]|null} records  null when the history item is gone
- * @param {{index: number, image: object|null, remake: string|null}} entry
- * @returns {{record: object} | {reason: string}}
+ * @param {Json[] | null} records  null when the history item is gone
+ * @param {Pick<Entry, "index" | "image" | "remake">} entry
+ * @returns {{record: Json} | Refusal}
  */
 export function recordOf(records, entry) {
   if (entry.remake == null) return { reason: WHY.receipt };
@@ -103,11 +121,13 @@ export function recordOf(records, entry) {
 
 /**
  * An entry's record and its re-make prompt (as recordOf finds the record); else {reason}.
- * @returns {{record: object, prompt: object} | {reason: string}}
+ * @param {Json[] | null} records
+ * @param {Pick<Entry, "index" | "image" | "remake">} entry
+ * @returns {{record: Json, prompt: ApiPrompt} | Refusal}
  */
 export function remakeOf(records, entry) {
   const found = recordOf(records, entry);
-  if (!found.record) return found;
+  if ("reason" in found) return found;
   const record = found.record;
   const state = remakeState(record);
   if (state === null) return { reason: WHY.old };
@@ -120,7 +140,10 @@ export function randomVariationSeed() {
   return randomSeed(MAX_SEED);
 }
 
-/** A variation strength from the setting: 0.01 … 1 (default 0.25), at most 4 decimals. */
+/**
+ * A variation strength from the setting: 0.01 … 1 (default 0.25), at most 4 decimals.
+ * @param {unknown} value
+ */
 export function clampStrength(value, fallback = 0.25) {
   const n = Number(value);
   if (value === null || value === "" || !Number.isFinite(n)) return fallback;
@@ -131,11 +154,11 @@ export function clampStrength(value, fallback = 0.25) {
  * A copy of a re-make prompt with a new variation on the Seed Source that feeds the image's noise:
  * `variation_seed` and `variation_strength` set, everything else (its seed, `noise_source`, `fixed`
  * mode) as it was; else {reason}.
- * @param {object} prompt
- * @param {object} record
+ * @param {ApiPrompt} prompt
+ * @param {Json} record
  * @param {number} variationSeed  0 … 2^53−1
  * @param {number} strength  0.01 … 1
- * @returns {{prompt: object, node: string} | {reason: string}}
+ * @returns {{prompt: ApiPrompt, node: string} | Refusal}
  */
 export function withVariation(prompt, record, variationSeed, strength) {
   const node = varySource(prompt, record);

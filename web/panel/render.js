@@ -6,10 +6,42 @@ import { REMAKE, WHY } from "./remake.js";
 import { Filter } from "./store.js";
 import { VirtualList } from "./virtual.js";
 
+/** @import { Entry, ImageRef } from "./entries.js" */
+/** @import { EntryList, EntryStore } from "./store.js" */
+/** @import { Card } from "./virtual.js" */
+/**
+ * The panel's state that outlives it (closing and reopening the tab): the filter, the expanded
+ * prompts, and where the view was.
+ * @typedef {{query: string, expanded: Set<string>, anchor?: {key: string, offset: number} | null}} PanelState
+ */
+/**
+ * What the panel is given: the store, its state, and what to do (URLs and actions come in).
+ * `onNearEnd`: the user came near the end of the list (read older history); `more()`: whether older
+ * history may still come; `loading()`: whether it is being read now.
+ * @typedef {object} PanelContext
+ * @property {EntryStore} store
+ * @property {PanelState} state
+ * @property {(image: ImageRef) => string} imageURL
+ * @property {(action: string, entry: Entry, element: HTMLElement) => unknown} onAction
+ * @property {() => void} onClear
+ * @property {() => void} [onNearEnd]
+ * @property {() => boolean} [more]
+ * @property {() => boolean} [loading]
+ */
+/** @typedef {PanelContext & {today: string}} FillContext */
+
 const PROMPT_CLAMP_CHARS = 140;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
 
+/**
+ * An element with its class and attributes (set one by one, as text).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {Record<string, string>} [attrs]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, className, attrs) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -21,6 +53,10 @@ function el(tag, className, attrs) {
  * A text button; its PrimeIcons icon is the button's own ::before (one element). `prime`: with
  * PrimeVue's button classes (the header); the cards' buttons have the same look from panel.css,
  * without PrimeVue's rules, which cost more style work than the rest of a card.
+ * @param {string} action
+ * @param {string} icon
+ * @param {string} label
+ * @param {string} title
  */
 function button(action, icon, label, title, prime = true) {
   const classes = prime ? "p-button p-component p-button-sm p-button-text sn-btn" : "sn-btn sn-card-btn";
@@ -63,8 +99,11 @@ function entryTemplate() {
   return item;
 }
 
+/** @type {HTMLElement | null} */
 let template = null;
+/** @type {HTMLElement | null} */
 let remakeTemplate = null; // a Seed Details entry's: its buttons' row reserves the re-make buttons' lines too
+/** @type {Parts | null} */
 let parts = null; // small skeletons of the optional parts, cloned when an entry needs them
 
 function partTemplates() {
@@ -91,11 +130,19 @@ function partTemplates() {
     copyApi: button("copy-api", "pi-code", "API prompt", "Copy API prompt: the re-make prompt as JSON", false),
   };
   // The re-make buttons go on their own line(s), after the seed's (panel.css: order).
-  for (const name of ["remake", "vary", "copyPrompt", "copyApi"]) templates[name].classList.add("sn-remake-btn");
+  for (const b of [templates.remake, templates.vary, templates.copyPrompt, templates.copyApi]) {
+    b.classList.add("sn-remake-btn");
+  }
   return templates;
 }
 
-/** A button that stays focusable but does nothing except say why (its title, and a toast on click). */
+/** @typedef {ReturnType<typeof partTemplates>} Parts */
+
+/**
+ * A button that stays focusable but does nothing except say why (its title, and a toast on click).
+ * @param {HTMLElement} b
+ * @param {string} why
+ */
 function unavailable(b, why) {
   b.setAttribute("aria-disabled", "true");
   b.title = why;
@@ -103,7 +150,10 @@ function unavailable(b, why) {
   return b;
 }
 
-/** The re-make buttons of an entry whose Seed Details record has `remake_prompt` (entry.remake: REMAKE.*). */
+/**
+ * The re-make buttons of an entry whose Seed Details record has `remake_prompt` (entry.remake: REMAKE.*).
+ * @param {Entry} entry
+ */
 function remakeButtons(entry) {
   const remake = part("remake");
   const vary = part("vary");
@@ -116,12 +166,19 @@ function remakeButtons(entry) {
   return [remake, vary, copyPrompt, copyApi];
 }
 
+/**
+ * A copy of one of the optional parts, with its text.
+ * @param {keyof Parts} name
+ * @param {string} [value]
+ * @returns {HTMLElement}
+ */
 function part(name, value) {
-  const node = parts[name].cloneNode(true);
+  const node = /** @type {HTMLElement} */ (/** @type {Parts} */ (parts)[name].cloneNode(true));
   if (value !== undefined) node.textContent = value;
   return node;
 }
 
+/** @param {number} value */
 function formatNumber(value) {
   return Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
 }
@@ -129,6 +186,7 @@ function formatNumber(value) {
 /**
  * "dpmpp_2m karras · 20 steps · cfg 7 · 512×512 · var 17 @ 0.2 · a1111 gpu noise · model.safetensors"
  * (the parts that are known; the noise source only when it is not ComfyUI's own).
+ * @param {Entry} entry
  */
 export function metaLine(entry) {
   const parts = [];
@@ -147,6 +205,10 @@ export function metaLine(entry) {
   return parts.join(" · ");
 }
 
+/**
+ * @param {number} time
+ * @param {string} today  `new Date().toDateString()`
+ */
 function timeText(time, today) {
   if (!time) return "";
   const date = new Date(time);
@@ -158,16 +220,25 @@ function timeText(time, today) {
 // to show three lines of it); "more" shows all of it.
 const PROMPT_SHOWN_CHARS = 1000;
 
+/**
+ * @param {Entry} entry
+ * @param {boolean} open
+ */
 function promptText(entry, open) {
-  const text = entry.positive;
+  const text = entry.positive ?? "";
   return open || text.length <= PROMPT_SHOWN_CHARS ? text : `${text.slice(0, PROMPT_SHOWN_CHARS)}…`;
 }
 
-/** Fills a cloned skeleton with an entry's text (all as text: textContent, attributes one by one). */
+/**
+ * Fills a cloned skeleton with an entry's text (all as text: textContent, attributes one by one).
+ * @param {HTMLElement} item
+ * @param {Entry} entry
+ * @param {FillContext} ctx
+ */
 function fillEntry(item, entry, ctx) {
-  const [seedRow, thumb, info, prompt, file] = item.children;
-  const [seed, time] = seedRow.children;
-  const meta = info.firstChild;
+  const [seedRow, thumb, info, prompt, file] = /** @type {HTMLElement[]} */ (Array.from(item.children));
+  const [seed, time] = /** @type {HTMLElement[]} */ (Array.from(seedRow.children));
+  const meta = /** @type {HTMLElement} */ (info.firstChild);
   item.setAttribute("data-key", entry.key);
   item.setAttribute("data-prompt-id", entry.promptId);
   item.setAttribute("aria-label", entry.seed === null ? "No seed recorded" : `Seed ${entry.seed}`);
@@ -181,7 +252,7 @@ function fillEntry(item, entry, ctx) {
   }
   time.textContent = timeText(entry.time, ctx.today);
 
-  if (entry.image) thumb.firstChild.alt = entry.image.filename;
+  if (entry.image) /** @type {HTMLImageElement} */ (thumb.firstChild).alt = entry.image.filename;
   else thumb.replaceWith(part("noImage"));
 
   if (entry.label) info.prepend(part("label", entry.label));
@@ -222,23 +293,26 @@ function fillEntry(item, entry, ctx) {
 /**
  * Finishes a card built by fillEntry: its buttons, and its image (loaded now that the card exists,
  * released with it by releaseCard). Neither changes the card's height.
+ * @param {Card} item
+ * @param {Entry | undefined} entry
+ * @param {FillContext} ctx
  */
 function completeEntry(item, entry, ctx) {
   if (!entry || item.__snComplete) return;
   item.__snComplete = true;
   if (entry.image) {
     const url = ctx.imageURL(entry.image);
-    const thumb = item.children[1];
+    const thumb = /** @type {HTMLAnchorElement} */ (item.children[1]);
     thumb.href = url;
-    thumb.firstChild.src = url;
+    /** @type {HTMLImageElement} */ (thumb.firstChild).src = url;
   }
-  const copy = part("copy");
-  const use = part("use");
+  const copy = /** @type {HTMLButtonElement} */ (part("copy"));
+  const use = /** @type {HTMLButtonElement} */ (part("use"));
   if (entry.seed === null) {
     copy.disabled = true;
     use.disabled = true;
   }
-  const actions = item.lastChild;
+  const actions = /** @type {HTMLElement} */ (item.lastChild);
   actions.append(copy, use);
   if (entry.speed) actions.append(part("useAll"));
   if (entry.remake != null) actions.append(...remakeButtons(entry));
@@ -247,12 +321,15 @@ function completeEntry(item, entry, ctx) {
 const DEBOUNCE_MS = 90; // a filter keystroke waits this long for the next one
 const NEAR_END = 40; // entries: closer than this to the end of the list, older history is read
 
-/** A card's image stops loading and is dropped when the card leaves the DOM. */
+/**
+ * A card's image stops loading and is dropped when the card leaves the DOM.
+ * @param {HTMLElement} card
+ */
 function releaseCard(card) {
   const img = card.querySelector(".sn-img");
   if (img) {
     img.removeAttribute("src");
-    img.parentElement.removeAttribute("href");
+    img.parentElement?.removeAttribute("href");
   }
 }
 
@@ -267,18 +344,17 @@ export function forgetRendered() {
  * Builds the panel inside `container` and returns {update, root, list, filter, vlist}. `update()`
  * re-reads the store and returns the number of entries listed (matching the filter).
  * @param {HTMLElement} container
- * @param {{store, state: {query: string, expanded: Set<string>, anchor?: object}, imageURL: (img) => string,
- *          onAction: (action: string, entry: object, element: HTMLElement) => void, onClear: () => void,
- *          onNearEnd?: () => void, more?: () => boolean}} ctx  `onNearEnd`: the user came near the
- *          end of the list (read older history); `more()`: whether older history may still come
+ * @param {PanelContext} ctx
  */
 export function mountPanel(container, ctx) {
-  if (!template) {
+  if (!template || !remakeTemplate) {
     template = entryTemplate();
-    remakeTemplate = template.cloneNode(true);
-    remakeTemplate.lastChild.classList.add("sn-remakeable");
+    remakeTemplate = /** @type {HTMLElement} */ (template.cloneNode(true));
+    /** @type {HTMLElement} */ (remakeTemplate.lastChild).classList.add("sn-remakeable");
     parts = partTemplates();
   }
+  const skeleton = template;
+  const remakeSkeleton = remakeTemplate;
   const root = el("div", "seed-number-panel");
   const header = el("div", "sn-header");
   const titleRow = el("div", "sn-title-row");
@@ -310,14 +386,19 @@ export function mountPanel(container, ctx) {
   // takes the sidebar's height.
   container.classList.add("sn-host");
 
+  /** @type {FillContext} */
   const fillCtx = { ...ctx, today: new Date().toDateString() };
   const matcher = new Filter();
+  /** @type {string | null} */
   let shownQuery = null;
+  /** @type {EntryList} */
   let shown = [];
   let seen = forgotten;
+  /** @type {HTMLElement | null} */
   let tabStop = null; // the one card reachable with Tab (roving tabindex); arrows move it
   let setSize = -1;
 
+  /** @param {HTMLElement | null} card */
   const setTabStop = (card) => {
     if (tabStop === card) return;
     if (tabStop) tabStop.tabIndex = -1;
@@ -325,9 +406,10 @@ export function mountPanel(container, ctx) {
     if (card) card.tabIndex = 0;
   };
 
+  /** @type {VirtualList<Entry>} */
   const vlist = new VirtualList(list, {
     build(entry) {
-      const item = (entry.remake == null ? template : remakeTemplate).cloneNode(true);
+      const item = /** @type {HTMLElement} */ ((entry.remake == null ? skeleton : remakeSkeleton).cloneNode(true));
       fillEntry(item, entry, fillCtx);
       return item;
     },
@@ -363,6 +445,11 @@ export function mountPanel(container, ctx) {
 
   // The measured card heights, kept densely by the store (reading them off 100,000 entry objects
   // costs more than a first paint may).
+  /**
+   * @param {EntryList} list
+   * @param {Entry[]} all
+   * @returns {Float64Array | null}
+   */
   const heightsOf = (list, all) => {
     const heights = ctx.store.heights;
     if (!heights || heights.length !== all.length) return null;
@@ -373,8 +460,10 @@ export function mountPanel(container, ctx) {
     for (let k = 0; k < at.length; k++) out[k] = heights[at[k]];
     return out;
   };
+  /** @param {number} i */
   const storeIndex = (i) => (shown === ctx.store.entries ? i : (shown.positions?.[i] ?? -1));
 
+  /** @param {number} i */
   const focusEntry = (i) => {
     const card = vlist.reveal(Math.max(0, Math.min(i, shown.length - 1)));
     if (!card) return;
@@ -392,7 +481,7 @@ export function mountPanel(container, ctx) {
     if (seen !== forgotten) {
       seen = forgotten;
       vlist.forget();
-      shown = null;
+      shown = []; // no answer is this list: the answer is listed again below
     }
     const newQuery = shownQuery !== null && shownQuery !== ctx.state.query;
     if (next !== shown || newQuery) {
@@ -432,13 +521,15 @@ export function mountPanel(container, ctx) {
     }
   });
   clear.addEventListener("click", () => ctx.onClear());
+  /** @param {Event} event */
   const act = (event) => {
-    const target = event.target.closest?.("[data-action]");
+    const source = /** @type {HTMLElement} */ (event.target);
+    const target = /** @type {HTMLButtonElement | null} */ (source.closest?.("[data-action]"));
     if (!target || !list.contains(target) || target.disabled) return; // aria-disabled: onAction says why
-    const item = target.closest(".sn-entry");
-    const entry = item && ctx.store.find(item.dataset.key);
-    if (!entry) return;
-    const action = target.dataset.action;
+    const item = /** @type {HTMLElement | null} */ (target.closest(".sn-entry"));
+    const entry = item && ctx.store.find(item.dataset.key ?? "");
+    if (!item || !entry) return;
+    const action = target.dataset.action ?? "";
     if (action === "expand") {
       const open = item.classList.toggle("sn-expanded");
       if (open) ctx.state.expanded.add(entry.key);
@@ -454,20 +545,22 @@ export function mountPanel(container, ctx) {
   };
   list.addEventListener("click", act);
   list.addEventListener("focusin", (event) => {
-    const card = event.target.closest?.(".sn-entry");
+    const card = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (event.target).closest?.(".sn-entry"));
     if (card) setTabStop(card);
   });
   // Keys of the feed pattern: on a card, arrows and Page Up/Down go to the previous or next card,
   // Home/End to the first or last one loaded; Enter or Space on the seed copies it.
+  /** @type {Record<string, number>} */
   const MOVES = { ArrowDown: 1, PageDown: 1, ArrowUp: -1, PageUp: -1 };
   list.addEventListener("keydown", (event) => {
-    if ((event.key === "Enter" || event.key === " ") && event.target.classList?.contains("sn-seed")) {
+    const source = /** @type {Card} */ (event.target);
+    if ((event.key === "Enter" || event.key === " ") && source.classList?.contains("sn-seed")) {
       event.preventDefault();
       act(event);
       return;
     }
-    if (!event.target.classList?.contains("sn-entry") || event.altKey || event.metaKey) return;
-    const i = event.target.__snIndex;
+    if (!source.classList?.contains("sn-entry") || event.altKey || event.metaKey) return;
+    const i = source.__snIndex;
     let to = null;
     if (event.key in MOVES) to = i + MOVES[event.key];
     else if (event.key === "Home") to = 0;

@@ -5,16 +5,29 @@
 // store holds up to MAX_MAX_ENTRIES entries: small text each, thumbnails live in the DOM only while shown.
 import { compareEntries } from "./entries.js";
 
+/** @import { Entry } from "./entries.js" */
+/**
+ * A list of entries that may be a filter's answer: `positions` holds each one's place in the store's
+ * list (absent when it is the store's list itself).
+ * @typedef {Entry[] & {positions?: Int32Array}} EntryList
+ */
+
 export const DEFAULT_MAX_ENTRIES = 200;
 export const MAX_MAX_ENTRIES = 100000;
 
+/** @param {unknown} value */
 export function clampMax(value) {
   const n = Math.floor(Number(value));
   if (!Number.isFinite(n)) return DEFAULT_MAX_ENTRIES;
   return Math.min(MAX_MAX_ENTRIES, Math.max(1, n));
 }
 
-/** Merges two lists sorted by compareEntries into one (linear; both are left as they are). */
+/**
+ * Merges two lists sorted by compareEntries into one (linear; both are left as they are).
+ * @param {Entry[]} a
+ * @param {Entry[]} b
+ * @returns {Entry[]}
+ */
 export function mergeSorted(a, b) {
   const out = new Array(a.length + b.length);
   let i = 0;
@@ -29,17 +42,25 @@ export function mergeSorted(a, b) {
 export class EntryStore {
   constructor(max = DEFAULT_MAX_ENTRIES) {
     this.max = clampMax(max);
+    /** @type {Entry[]} */
     this.entries = []; // newest first
     // The panel's measured card height of entries[i] (0: not measured yet), kept beside the list so
     // that the list can lay out 100,000 entries without reading 100,000 objects (entry.h holds it too).
     this.heights = new Float64Array(0);
     this.clearedAt = 0; // entries that finished at or before this server time stay hidden
+    /** @type {Set<(store: EntryStore) => void>} */
     this.listeners = new Set();
+    /** @type {Map<string, "live" | "history">} */
     this.sources = new Map(); // prompt id -> "live" | "history"
+    /** @type {Map<string, Entry> | null} */
     this.byKey = null; // key -> entry, built on the first find() after a change
     this.version = 0; // bumped on every change of `entries`
   }
 
+  /**
+   * Calls `listener` after every change; returns the call that stops it.
+   * @param {(store: EntryStore) => void} listener
+   */
   subscribe(listener) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -58,7 +79,11 @@ export class EntryStore {
     }
   }
 
-  /** Records the measured card height of entries[i]. */
+  /**
+   * Records the measured card height of entries[i].
+   * @param {number} i
+   * @param {number} height
+   */
   measured(i, height) {
     const entry = this.entries[i];
     if (entry) entry.h = height;
@@ -69,11 +94,13 @@ export class EntryStore {
    * Puts the entries of some prompts in, replacing what the store had for those prompts. A prompt
    * already known from /history is not replaced by live data (the history version knows more).
    * Linear in the entries held plus those given (a merge, not a sort of everything).
-   * @param {object[]} entries  entries of one or more prompts (buildEntries / historyToEntries)
+   * @param {Entry[]} entries  entries of one or more prompts (buildEntries / historyToEntries)
    * @param {"live"|"history"} source
+   * @param {{notify?: boolean}} options  `notify`: tell the listeners (default)
    * @returns {boolean} whether anything changed
    */
   put(entries, source = "live", { notify = true } = {}) {
+    /** @type {Map<string, boolean>} */
     const incoming = new Map(); // prompt id -> whether its entries go in
     const fresh = [];
     for (let i = 0; i < entries.length; i++) {
@@ -93,8 +120,11 @@ export class EntryStore {
     if (!sorted) fresh.sort(compareEntries);
     // Entries of the prompts given are replaced; entries already known by key keep their measured
     // card height.
+    /** @type {Map<string, Entry>} */
     const known = new Map();
+    /** @type {Entry[]} */
     const kept = [];
+    /** @type {number[]} */
     const keptAt = [];
     const old = this.entries;
     for (let i = 0; i < old.length; i++) {
@@ -145,6 +175,7 @@ export class EntryStore {
     }
   }
 
+  /** @param {unknown} value */
   setMax(value) {
     this.max = clampMax(value);
     if (this.entries.length > this.max) {
@@ -172,6 +203,10 @@ export class EntryStore {
     return this.entries.find((e) => e.seed !== null && e.seed !== undefined) ?? null;
   }
 
+  /**
+   * The entry with this key, else null.
+   * @param {string} key
+   */
   find(key) {
     if (!this.byKey) {
       this.byKey = new Map();
@@ -258,13 +293,22 @@ export class PendingRuns {
   }
 }
 
-/** The words of a filter query, lower case; [] for an empty query. */
+/**
+ * The words of a filter query, lower case; [] for an empty query.
+ * @param {unknown} query
+ * @returns {string[]}
+ */
 export function queryWords(query) {
   const q = String(query ?? "").trim().toLowerCase();
   return q ? q.split(/\s+/) : [];
 }
 
-/** The entries whose seed or text (prompt, label, model, sampler, file name…) contain `query`. */
+/**
+ * The entries whose seed or text (prompt, label, model, sampler, file name…) contain `query`.
+ * @param {Entry[]} entries
+ * @param {unknown} query
+ * @returns {EntryList}
+ */
 export function filterEntries(entries, query) {
   const words = queryWords(query);
   if (!words.length) return entries;
@@ -274,8 +318,13 @@ export function filterEntries(entries, query) {
 /**
  * The entries (of `entries`, or of its positions `among`) whose search text holds every word, in
  * order; `.positions` holds their positions in `entries`.
+ * @param {Entry[]} entries
+ * @param {string[]} words
+ * @param {ArrayLike<number> | null} among
+ * @returns {EntryList}
  */
 function matching(entries, words, among = null) {
+  /** @type {EntryList} */
   const out = [];
   const n = among ? among.length : entries.length;
   const at = new Int32Array(n);
@@ -300,11 +349,20 @@ function matching(entries, words, among = null) {
  */
 export class Filter {
   constructor() {
+    /** @type {Entry[] | null} */
     this.entries = null;
+    /** @type {string[]} */
     this.words = [];
+    /** @type {EntryList | null} */
     this.result = null;
   }
 
+  /**
+   * The entries that match `query` (all of them, the list itself, for an empty query).
+   * @param {Entry[]} entries
+   * @param {unknown} query
+   * @returns {EntryList}
+   */
   apply(entries, query) {
     const words = queryWords(query);
     if (!words.length) {
@@ -319,7 +377,7 @@ export class Filter {
       this.words.length > 0 &&
       this.words.length <= words.length &&
       this.words.every((w, i) => words[i].includes(w));
-    const result = narrows ? matching(entries, words, this.result.positions) : matching(entries, words);
+    const result = narrows ? matching(entries, words, this.result?.positions) : matching(entries, words);
     this.entries = entries;
     this.words = words;
     this.result = result;

@@ -7,6 +7,16 @@
 // No ComfyUI imports; the caller builds and releases the cards.
 
 /**
+ * What the list needs of an item: its measured card height (0: not measured; the list sets it) and
+ * a key that names it across lists.
+ * @typedef {{h: number, key: string}} ListItem
+ */
+/**
+ * A card in the list: an element, with the index of its item and the offset it is placed at.
+ * @typedef {HTMLElement & {__snIndex: number, __snY?: number, __snComplete?: boolean}} Card
+ */
+
+/**
  * Prefix sums over item heights (a Fenwick tree): O(log n) updates, sums and offset lookups. Heights
  * are kept as differences from a `base` height (the estimate), so a list of which nothing is measured
  * yet costs no pass over its items: its tree is all zeros.
@@ -54,11 +64,15 @@ export class HeightIndex {
   }
 
   /** The height of item i. */
+  /** @param {number} i */
   get(i) {
     return this.base + this.deltas[i];
   }
 
-  /** Sum of the heights of items 0 … i-1 (the top of item i). */
+  /**
+   * Sum of the heights of items 0 … i-1 (the top of item i).
+   * @param {number} i
+   */
   prefix(i) {
     const m = Math.min(i, this.n);
     let sum = m * this.base;
@@ -70,6 +84,10 @@ export class HeightIndex {
     return this.prefix(this.n);
   }
 
+  /**
+   * @param {number} i
+   * @param {number} height
+   */
   set(i, height) {
     const d = height - this.base;
     const delta = d - this.deltas[i];
@@ -78,7 +96,10 @@ export class HeightIndex {
     for (let k = i + 1; k <= this.n; k += k & -k) this.tree[k] += delta;
   }
 
-  /** The item at offset y (0 ≤ y): the last i whose top is ≤ y, clamped to the list. */
+  /**
+   * The item at offset y (0 ≤ y): the last i whose top is ≤ y, clamped to the list.
+   * @param {number} y
+   */
   indexAt(y) {
     if (!this.n) return 0;
     const base = this.base;
@@ -101,18 +122,22 @@ export class HeightIndex {
 /**
  * The list. `viewport` (a new, empty element) scrolls; the list adds its sizer inside it. Whoever
  * scrolls it from outside either uses scrollTo() or lets the scroll event arrive before layout().
- * @param {HTMLElement} viewport
- * @param {{build: (item: object, index: number) => HTMLElement, release: (element: HTMLElement) => void,
- *   place?: (element: HTMLElement, index: number, count: number) => void,
- *   onRange?: (first: number, last: number, count: number) => void,
- *   measured?: (item: object, index: number, height: number) => void,
- *   estimate?: number, gap?: number, padTop?: number, padBottom?: number, overscan?: number}} options
- *   `build` makes an item's card, `release` is told when a card leaves the DOM (drop its image),
- *   `place` when a card gets (or keeps) its position, `onRange` after each layout with the items shown,
- *   `complete` finishes a card in the frame after it was built (what the first paint can do without:
- *   its buttons, its image), or at once by completeNow(); it must not change the card's height.
+ * @template {ListItem} T
  */
 export class VirtualList {
+  /**
+   * @param {HTMLElement} viewport
+   * @param {{build: (item: T, index: number) => HTMLElement, release: (card: Card) => void,
+   *   complete?: (card: Card, item: T | undefined) => void,
+   *   place?: (card: Card, index: number, count: number) => void,
+   *   onRange?: (first: number, last: number, count: number) => void,
+   *   measured?: (item: T, index: number, height: number) => void,
+   *   estimate?: number, gap?: number, padTop?: number, padBottom?: number, overscan?: number}} options
+   *   `build` makes an item's card, `release` is told when a card leaves the DOM (drop its image),
+   *   `place` when a card gets (or keeps) its position, `onRange` after each layout with the items shown,
+   *   `complete` finishes a card in the frame after it was built (what the first paint can do without:
+   *   its buttons, its image), or at once by completeNow(); it must not change the card's height.
+   */
   constructor(viewport, options) {
     this.viewport = viewport;
     this.options = options;
@@ -124,8 +149,10 @@ export class VirtualList {
     this.sizer = document.createElement("div");
     this.sizer.className = "sn-sizer";
     viewport.append(this.sizer);
+    /** @type {T[]} */
     this.items = [];
     this.index = new HeightIndex([]);
+    /** @type {Map<T, Card>} */
     this.cards = new Map(); // item -> its card, for the items shown
     this.first = 0;
     this.last = -1;
@@ -134,6 +161,7 @@ export class VirtualList {
     this.laying = false;
     this.refill = 0; // a frame requested to add the cards around the visible ones
     // Cards built light (what a first paint shows); `complete` finishes them in the next frame.
+    /** @type {Set<Card>} */
     this.incomplete = new Set();
     this.finishing = 0;
     // The scroll offset, kept from scroll events and our own scrolling: reading scrollTop would
@@ -152,7 +180,10 @@ export class VirtualList {
     }
   }
 
-  /** The height of item i for the index: its measured height (or the estimate) and the gap. */
+  /**
+   * The height of item i for the index: its measured height (or the estimate) and the gap.
+   * @param {T} item
+   */
   slot(item) {
     return (item.h || this.estimate) + this.gap;
   }
@@ -162,10 +193,13 @@ export class VirtualList {
    * its place on screen (items inserted above it, like a new generation, do not move the view),
    * unless the list was scrolled to the very top: then new items show on top. `heights`: the items'
    * measured heights (0: not measured), when the caller keeps them densely (else read from `item.h`).
+   * @param {T[]} items
+   * @param {{toTop?: boolean, heights?: Float64Array | null}} options
    */
   setItems(items, { toTop = false, heights = null } = {}) {
     const viewport = this.viewport;
     const scrollTop = this.top;
+    /** @type {T | null} */
     let anchor = null;
     let anchorOffset = 0;
     if (!toTop && scrollTop > 0 && this.items.length) {
@@ -187,19 +221,28 @@ export class VirtualList {
       this.scrollTo(0);
     } else if (anchor) {
       let at = items.indexOf(anchor);
-      if (at < 0) at = items.findIndex((e) => e.key === anchor.key);
+      const key = anchor.key;
+      if (at < 0) at = items.findIndex((e) => e.key === key);
       if (at >= 0) this.scrollTo(this.padTop + this.index.prefix(at) + anchorOffset);
     }
     this.layout();
   }
 
-  /** Item i's card is `h` px tall: kept on the item, and told to the caller (who may keep it too). */
+  /**
+   * Item i's card is `h` px tall: kept on the item, and told to the caller (who may keep it too).
+   * @param {T} item
+   * @param {number} i
+   * @param {number} h
+   */
   measured(item, i, h) {
     item.h = h;
     this.options.measured?.(item, i, h);
   }
 
-  /** Scrolls the list to `y` px (clamped as the browser will). */
+  /**
+   * Scrolls the list to `y` px (clamped as the browser will).
+   * @param {number} y
+   */
   scrollTo(y) {
     const max = Math.max(0, Math.ceil(this.padTop + this.index.total() + this.padBottom) - (this.height || 0));
     const top = Math.max(0, Math.min(Math.round(y), this.height ? max : Infinity));
@@ -229,10 +272,11 @@ export class VirtualList {
     this.layout();
   }
 
+  /** @param {ResizeObserverEntry[]} records */
   cardsResized(records) {
     let changed = false;
     for (const record of records) {
-      const card = record.target;
+      const card = /** @type {Card} */ (record.target);
       const i = card.__snIndex;
       const item = this.items[i];
       if (item === undefined || this.cards.get(item) !== card || !card.isConnected) continue;
@@ -263,6 +307,7 @@ export class VirtualList {
     return { i, y: this.index.prefix(i) };
   }
 
+  /** @param {{i: number, y: number} | null} before */
   keepAnchor(before) {
     this.setSizerHeight();
     if (!before) return;
@@ -343,14 +388,16 @@ export class VirtualList {
       this.drop(card);
     }
 
+    /** @type {Card[]} */
     const built = [];
+    /** @type {Card[]} */
     const order = [];
     if (pinned && pinned.__snIndex < first) order.push(pinned);
     for (let i = first; i <= last; i++) {
       const item = items[i];
       let card = cards.get(item);
       if (!card) {
-        card = this.options.build(item, i);
+        card = /** @type {Card} */ (this.options.build(item, i)); // __snIndex set below
         cards.set(item, card);
         built.push(card);
       }
@@ -417,13 +464,19 @@ export class VirtualList {
     return changed;
   }
 
-  /** The card of item i, when it is in the DOM. */
+  /**
+   * The card of item i, when it is in the DOM.
+   * @param {number} i
+   */
   cardAt(i) {
     const card = this.cards.get(this.items[i]);
     return card && card.__snIndex === i ? card : null;
   }
 
-  /** Scrolls just enough for item i to be fully visible, lays out, and returns its card (completed). */
+  /**
+   * Scrolls just enough for item i to be fully visible, lays out, and returns its card (completed).
+   * @param {number} i
+   */
   reveal(i) {
     if (i < 0 || i >= this.items.length) return null;
     const viewport = this.viewport;
@@ -456,10 +509,11 @@ export class VirtualList {
     if (this.finishing) cancelAnimationFrame(this.finishing);
     this.finishing = 0;
     const complete = this.options.complete;
-    for (const card of this.incomplete) complete(card, this.items[card.__snIndex]);
+    if (complete) for (const card of this.incomplete) complete(card, this.items[card.__snIndex]);
     this.incomplete.clear();
   }
 
+  /** @param {Card} card */
   drop(card) {
     this.incomplete.delete(card);
     this.cardObserver?.unobserve(card);

@@ -6,7 +6,7 @@
 // this file (and the panel's pure modules that use it) as it is.
 
 /** @import { ComfyApp, ExtensionManager } from "@comfyorg/comfyui-frontend-types" */
-/** @import { LGraph, LGraphCanvas, LGraphNode, IBaseWidget } from "../types/comfy" */
+/** @import { LGraph, LGraphCanvas, LGraphNode, IBaseWidget } from "../typings/comfy" */
 
 /** The Seed Source node's type id (its class_type in an API prompt, `comfyClass` in the editor). */
 export const SEED_SOURCE = "SeedSource|SeedNumber";

@@ -5,7 +5,7 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { copyText, MAX_SEED, nodeById, randomSeed, SEED_SOURCE, setWidget, toast, widget } from "./common.js";
 
-/** @import { LGraphNode } from "../types/comfy" */
+/** @import { LGraphNode } from "../typings/comfy" */
 
 const RECEIPT = "seed_number_receipt";
 const IDEOGRAM_MAX_SEED = 2147483647;

@@ -1,5 +1,5 @@
 // Names for the ComfyUI frontend's types that web/ uses in JSDoc (`@import { LGraphNode } from
-// "../types/comfy"`). The published package (@comfyorg/comfyui-frontend-types) exports ComfyApp and
+// "../typings/comfy"`). The published package (@comfyorg/comfyui-frontend-types) exports ComfyApp and
 // ComfyExtension but not the LiteGraph classes: they are reached through what it exports.
 import type { ComfyApp, ComfyExtension } from "@comfyorg/comfyui-frontend-types";
 

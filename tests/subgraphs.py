@@ -16,12 +16,10 @@ import copy
 import uuid
 from typing import Any
 
+from seed_number.nodes.core.prompt_graph import is_link
+
 SUBGRAPH_NAMESPACE = uuid.UUID("5eed0000-0000-4000-8000-00000000005b")
 INPUT_NODE, OUTPUT_NODE = -10, -20
-
-
-def _is_link(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[1], int)
 
 
 def api_subgraph(prompt: dict[str, Any], inner: set[str], outer: str) -> dict[str, Any]:
@@ -34,10 +32,22 @@ def api_subgraph(prompt: dict[str, Any], inner: set[str], outer: str) -> dict[st
     for node_id, node in prompt.items():
         node = copy.deepcopy(node)
         for name, value in node["inputs"].items():
-            if _is_link(value):
+            if is_link(value):
                 node["inputs"][name] = [rename(str(value[0])), value[1]]
         flat[rename(str(node_id))] = node
     return flat
+
+
+def _link(link_id: int, origin: Any, origin_slot: int, target: Any, target_slot: int, link_type: str) -> dict[str, Any]:
+    """A link inside a subgraph definition (the frontend's object form)."""
+    return {
+        "id": link_id,
+        "origin_id": origin,
+        "origin_slot": origin_slot,
+        "target_id": target,
+        "target_slot": target_slot,
+        "type": link_type,
+    }
 
 
 def ui_subgraph(workflow: dict[str, Any], inner: set[int], outer: int, name: str) -> dict[str, Any]:
@@ -82,16 +92,7 @@ def ui_subgraph(workflow: dict[str, Any], inner: set[int], outer: int, name: str
     for link in wf["links"]:
         link_id, origin, origin_slot, target, target_slot, link_type = link
         if origin in inner and target in inner:
-            inner_links.append(
-                {
-                    "id": link_id,
-                    "origin_id": origin,
-                    "origin_slot": origin_slot,
-                    "target_id": target,
-                    "target_slot": target_slot,
-                    "type": link_type,
-                }
-            )
+            inner_links.append(_link(link_id, origin, origin_slot, target, target_slot, link_type))
         elif target in inner:  # enters the subgraph: outer source -> subgraph input -> inner target
             key = (origin, origin_slot)
             target_input = nodes[target]["inputs"][target_slot]
@@ -110,16 +111,7 @@ def ui_subgraph(workflow: dict[str, Any], inner: set[int], outer: int, name: str
             inside = new_link_id()
             target_input["link"] = inside
             sg_inputs[index]["linkIds"].append(inside)
-            inner_links.append(
-                {
-                    "id": inside,
-                    "origin_id": INPUT_NODE,
-                    "origin_slot": index,
-                    "target_id": target,
-                    "target_slot": target_slot,
-                    "type": link_type,
-                }
-            )
+            inner_links.append(_link(inside, INPUT_NODE, index, target, target_slot, link_type))
         elif origin in inner:  # leaves the subgraph: inner source -> subgraph output -> outer target
             key = (origin, origin_slot)
             source_links = nodes[origin]["outputs"][origin_slot]["links"]
@@ -131,16 +123,7 @@ def ui_subgraph(workflow: dict[str, Any], inner: set[int], outer: int, name: str
                 inside = new_link_id()
                 sg_outputs[index]["linkIds"].append(inside)
                 source_links[source_links.index(link_id)] = inside
-                inner_links.append(
-                    {
-                        "id": inside,
-                        "origin_id": origin,
-                        "origin_slot": origin_slot,
-                        "target_id": OUTPUT_NODE,
-                        "target_slot": index,
-                        "type": link_type,
-                    }
-                )
+                inner_links.append(_link(inside, origin, origin_slot, OUTPUT_NODE, index, link_type))
             else:
                 source_links.remove(link_id)
             index = output_slots[key]

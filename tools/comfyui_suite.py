@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,11 +96,11 @@ class SuiteResult:
         )
 
 
-def _link_tree(src: Path, dest: Path) -> None:
-    """``cp -rs`` without .git and __pycache__: real directories, every file a symlink."""
+def _link_tree(src: Path, dest: Path, skipped: Collection[str] = frozenset(SKIPPED)) -> None:
+    """``cp -rs`` without the ``skipped`` names (.git, __pycache__): real directories, every file a symlink."""
     dest.mkdir(parents=True, exist_ok=True)
     for entry in src.iterdir():
-        if entry.name in SKIPPED:
+        if entry.name in skipped:
             continue
         target = dest / entry.name
         if entry.is_dir() and not entry.is_symlink():
@@ -112,15 +112,7 @@ def _link_tree(src: Path, dest: Path) -> None:
 def make_farm(comfyui: Path, dest: Path, with_pack: bool) -> Path:
     """A throwaway ComfyUI at ``dest`` that shares the checkout's files and writes only under ``dest``."""
     comfyui = comfyui.resolve()
-    dest.mkdir(parents=True, exist_ok=True)
-    for entry in comfyui.iterdir():
-        if entry.name in SKIPPED or entry.name in OWN_DIRS or entry.name in COPIED:
-            continue
-        target = dest / entry.name
-        if entry.is_dir() and not entry.is_symlink():
-            _link_tree(entry, target)
-        else:
-            target.symlink_to(entry.resolve() if entry.is_symlink() else entry)
+    _link_tree(comfyui, dest, {*SKIPPED, *OWN_DIRS, *COPIED})
     for name in COPIED:
         shutil.copy2(comfyui / name, dest / name)
     for name in OWN_DIRS:

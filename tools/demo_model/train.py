@@ -333,13 +333,16 @@ class Trainer:
             self.log(f"phase {phase} done at step {self.state['step']}")
         self.log("training done")
 
+    def _stage(self, phase: str, module: torch.nn.Module) -> tuple[dict, torch.optim.Optimizer, int, float, int]:
+        """A TAESD phase's resumable state, its Adam optimizer (restored), total steps and progress clock."""
+        st = self.load(phase)
+        opt = _resumed(module, torch.optim.Adam(module.parameters(), lr=self.config[f"{phase}_lr"]), st)
+        return st, opt, self.config[f"{phase}_steps"], time.time(), st["step"]
+
     def train_decoder(self) -> None:
         cfg = self.config
-        st = self.load("decoder")
         dec = make_taesd(cfg["seed"]).taesd_decoder
-        opt = _resumed(dec, torch.optim.Adam(dec.parameters(), lr=cfg["decoder_lr"]), st)
-        total = cfg["decoder_steps"]
-        t0, s0 = time.time(), st["step"]
+        st, opt, total, t0, s0 = self._stage("decoder", dec)
         while st["step"] < total:
             step = st["step"]
             full = step >= cfg["decoder_full_from"] * total
@@ -426,11 +429,8 @@ class Trainer:
 
     def train_encoder(self) -> None:
         cfg = self.config
-        st = self.load("encoder")
         enc = make_taesd(cfg["seed"]).taesd_encoder
-        opt = _resumed(enc, torch.optim.Adam(enc.parameters(), lr=cfg["encoder_lr"]), st)
-        total = cfg["encoder_steps"]
-        t0, s0 = time.time(), st["step"]
+        st, opt, total, t0, s0 = self._stage("encoder", enc)
         while st["step"] < total:
             step = st["step"]
             _, _, _, images, z = self.batch("encoder", step, cfg["encoder_batch"] // 2)

@@ -52,9 +52,11 @@ _A1111_KEYS = {
     "seed resize from": "seed_resize_from",
     "ensd": "ensd",
     "rng": "rng",
+    "distilled cfg scale": "guidance",
+    "shift": "shift",
 }
 _INT_FIELDS = ("steps", "seed", "variation_seed", "ensd")
-_FLOAT_FIELDS = ("cfg", "denoise", "variation_strength")
+_FLOAT_FIELDS = ("cfg", "denoise", "variation_strength", "guidance", "shift")
 _RNG_WRITTEN = {"a1111 gpu": "NV", "a1111 cpu": "CPU"}
 """The ``RNG`` value A1111 reads for each noise source (A1111 writes none for its default, GPU)."""
 _RNG_READ = {"nv": "a1111 gpu", "gpu": "a1111 gpu", "cpu": "a1111 cpu"}
@@ -113,6 +115,7 @@ def _a1111_pairs(details: Mapping[str, Any]) -> list[tuple[str, str]]:
     if scheduler:
         add("Schedule type", a1111_schedule_type(scheduler))
     add("CFG scale", _format_number(details.get("cfg")), quote=False)
+    add("Distilled CFG Scale", _format_number(details.get("guidance")), quote=False)  # Forge's name (Flux)
     seed = as_int(details.get("seed"), 0, MAX_SEED_ANY)
     add("Seed", None if seed is REJECTED else str(seed), quote=False)
     width, height = as_int(details.get("width"), 1, 2**31), as_int(details.get("height"), 1, 2**31)
@@ -130,6 +133,7 @@ def _a1111_pairs(details: Mapping[str, Any]) -> list[tuple[str, str]]:
     denoise_value = as_float(denoise, 0.0, 1.0)
     if denoise_value is not REJECTED and denoise_value < 1.0:
         add("Denoising strength", _format_number(denoise), quote=False)
+    add("Shift", _format_number(details.get("shift")), quote=False)  # as Forge writes it for flow models
     add("RNG", a1111_rng(details))
     add("Seed Number speed", short("speed"))
     add("Variant", short("label"))

@@ -140,6 +140,9 @@ FIELDS: dict[str, Callable[[Any], Any]] = {
     "ensd": _int_field(-(2**63), 2**63 - 1),
     "seed_resize_from": _SHORT_STR,
     "reproducible": _reproducible,
+    "family": _SHORT_STR,
+    "shift": _float_field(0.0, 1000.0),
+    "guidance": _float_field(0.0, 1000.0),
 }
 """Known fields and their checks (each returns the normalised value, or rejects it). None is allowed."""
 

@@ -3,8 +3,10 @@
 Pure Python (stdlib only). Reads an API-format prompt (the ``prompt`` PNG chunk, or the prompt of a run)
 as a ``prompt_graph.PromptGraph``: finds the sampler (``producing_sampler`` for one image's, or the last
 one for a whole prompt) and follows its inputs to the seed, prompts, steps, cfg, sampler, scheduler,
-size and model (``details_for_sampler``, ``details_from_comfy_prompt``). With a ``Tap``, run-time values
-(list elements, speed and variant labels) win over the graph's literal inputs.
+size and model (``details_for_sampler``, ``details_from_comfy_prompt``), and on modern graph shapes
+(UNETLoader, guiders, ModelSampling*, FluxGuidance) the ``shift`` and ``guidance`` the model was sampled
+with. With a ``Tap``, run-time values (list elements, speed and variant labels, a Render Speed Preset's
+family, shift and guidance) win over the graph's literal inputs.
 """
 
 from __future__ import annotations
@@ -65,6 +67,13 @@ _SCHEDULER_NODE_NAMES = {
     "BetaSamplingScheduler": "beta",
 }
 _IMAGE_CHAIN_INPUTS = ("samples", "images", "image", "pixels", "latent", "latent_image")
+_SHIFT_NODES = frozenset({"ModelSamplingSD3", "ModelSamplingAuraFlow"})
+"""ComfyUI's model-sampling nodes whose ``shift`` input is the shift itself."""
+FLUX_SHIFT_TOKENS = (256, 4096)
+"""ModelSamplingFlux: image tokens (2×2 patches of 8× latent cells) at which ``base_shift`` and
+``max_shift`` apply; the shift is linear in the token count between (and beyond) them."""
+_MODEL_SETTINGS = "model_settings"
+"""The run-time record (``want``) Render Speed Preset keeps: family, shift and guidance per speed."""
 
 
 # -- what one input stands for -------------------------------------------------------------
@@ -114,6 +123,57 @@ def _model_name(graph: PromptGraph, value: Any) -> str | None:
         return None, inputs.get("model")
 
     return graph.walk(value, step)
+
+
+def flux_shift(max_shift: float, base_shift: float, width: int, height: int) -> float:
+    """The shift ComfyUI's ModelSamplingFlux node sets for an image of ``width`` × ``height`` pixels:
+    ``base_shift`` at 256 tokens, ``max_shift`` at 4096, linear in the token count (w·h / 256)."""
+    low, high = FLUX_SHIFT_TOKENS
+    slope = (max_shift - base_shift) / (high - low)
+    return (width * height / (8 * 8 * 2 * 2)) * slope + (base_shift - slope * low)
+
+
+def _number(graph: PromptGraph, value: Any) -> float | None:
+    found = graph.follow(value, _NUMBER_INPUTS)[0]
+    return float(found) if isinstance(found, int | float) and not isinstance(found, bool) else None
+
+
+def _model_shift(graph: PromptGraph, value: Any) -> Any:
+    """The shift a ModelSampling* node up a MODEL link applies, or a Render Speed Preset's record there."""
+
+    def step(_index: int, class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
+        if class_type in _SHIFT_NODES:
+            return _number(graph, inputs.get("shift")), None
+        if class_type == "ModelSamplingFlux":
+            numbers = [_number(graph, inputs.get(n)) for n in ("max_shift", "base_shift", "width", "height")]
+            if None in numbers:
+                return None, None
+            max_shift, base_shift, width, height = numbers
+            return flux_shift(max_shift, base_shift, int(width), int(height)), None  # type: ignore[arg-type]
+        return None, inputs.get("model")
+
+    return graph.walk(value, step, want=_MODEL_SETTINGS)
+
+
+def _guidance(graph: PromptGraph, value: Any) -> Any:
+    """The guidance a FluxGuidance node up a CONDITIONING link sets, or a Render Speed Preset's record there."""
+
+    def step(_index: int, class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
+        if class_type == "FluxGuidance":
+            return _number(graph, inputs.get("guidance")), None
+        name = next((n for n in _CONDITIONING_INPUTS if n in inputs), None)
+        return None, inputs.get(name) if name else None
+
+    return graph.walk(value, step, want=_MODEL_SETTINGS) if is_link(value) else None
+
+
+def _read_model_settings(graph: PromptGraph, model: Any, positive: Any, details: dict[str, Any]) -> None:
+    """``shift`` (up the model), ``guidance`` (up the positive) and, from a Render Speed Preset, ``family``."""
+    for name, found in (("shift", _model_shift(graph, model)), ("guidance", _guidance(graph, positive))):
+        if isinstance(found, dict):  # a Render Speed Preset's record: what its model / positive output set
+            _put(details, "family", found.get("family"))
+            found = found.get(name)
+        _put(details, name, found)
 
 
 # -- one sampler ---------------------------------------------------------------------------
@@ -238,6 +298,9 @@ def _read_run_labels(graph: PromptGraph, inputs: dict[str, Any], positive: Any, 
             speed = graph.tapped_value(hop[0], hop[2], hop[1], "speed")
             if speed is not NO_VALUE:
                 _put(details, "speed", speed)
+                settings = graph.tapped_value(hop[0], hop[2], hop[1], _MODEL_SETTINGS)
+                if isinstance(settings, dict):
+                    _put(details, "family", settings.get("family"))
                 break
 
     def label_step(_index: int, _class_type: str, c_inputs: dict[str, Any]) -> tuple[Any, Any]:
@@ -267,6 +330,7 @@ def _read_sampler(graph: PromptGraph, node_id: str, details: dict[str, Any]) -> 
         _put(details, "height", size[1])
         _put(details, "batch_size", size[2])
     _put(details, "model", _model_name(graph, model_link))
+    _read_model_settings(graph, model_link, positive, details)
     if graph.tap is not None:
         _read_run_labels(graph, inputs, positive, details)
 

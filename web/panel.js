@@ -19,6 +19,7 @@ import {
   historyItemEntries,
   historyTime,
   historyToEntries,
+  setSamplerClasses,
   TEXT_LIMIT,
 } from "./panel/entries.js";
 import { HistoryPager } from "./panel/history.js";
@@ -384,6 +385,16 @@ async function loadOlder() {
   return !!page && !p.done;
 }
 
+/** The server's graph rules (which node classes are samplers), read once before the first /history page. */
+async function loadGraphRules() {
+  try {
+    const rules = await fetchJSON("/seed_number/graph_rules");
+    setSamplerClasses(rules?.sampler_classes);
+  } catch (error) {
+    console.warn("Seed Number panel: could not read the graph rules; entries show their Seed Details only", error);
+  }
+}
+
 /** (Re)reads /history from its newest page; older pages follow as the list is scrolled down. */
 async function loadHistory() {
   pager = new HistoryPager(fetchJSON);
@@ -604,6 +615,6 @@ app.registerExtension({
     api.addEventListener("execution_error", onFinished);
     api.addEventListener("execution_interrupted", onFinished);
     if (window.__seedNumberDebug === true) window.__seedNumberPanel = debugHook;
-    void loadHistory();
+    void loadGraphRules().then(loadHistory);
   },
 });

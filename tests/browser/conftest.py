@@ -74,8 +74,11 @@ def comfy_user(comfy_server: ComfyServer) -> dict[str, str]:
 
 
 @pytest.fixture
-def comfy_page(browser: Browser, comfy_server: ComfyServer, comfy_user: dict[str, str]) -> Iterator[ComfyPage]:
-    """A fresh, signed-in, fully loaded ComfyUI tab."""
+def comfy_page(
+    browser: Browser, comfy_server: ComfyServer, comfy_user: dict[str, str], request: pytest.FixtureRequest
+) -> Iterator[ComfyPage]:
+    """A fresh, signed-in, fully loaded ComfyUI tab (with the panel's debugging handle, unless the test
+    is marked ``no_panel_handle``)."""
     context = browser.new_context(viewport=VIEWPORT)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=comfy_server.url)
     context.add_init_script(
@@ -83,7 +86,8 @@ def comfy_page(browser: Browser, comfy_server: ComfyServer, comfy_user: dict[str
         f"localStorage.setItem('Comfy.userName', {json.dumps(comfy_user['name'])});"
     )
     context.add_init_script(CANVAS_TEXT_PROBE)
-    context.add_init_script(PANEL_HANDLE_OPT_IN)
+    if request.node.get_closest_marker("no_panel_handle") is None:
+        context.add_init_script(PANEL_HANDLE_OPT_IN)
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:

@@ -9,16 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.paths import WORKFLOWS
+from tests.paths import ROOT, WORKFLOWS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Dialog, Page
 
     from tests.browser.comfy_page import ComfyPage
 
 SEED_SOURCE, POSITIVE, LATENT, SAMPLER, SAVE = 5, 2, 4, 6, 8
 """Node ids in the example workflows."""
 RECEIPT = "seed_number_receipt"
+PANEL_MODULES = ROOT / "web" / "panel"
+"""The panel's pure ES modules, which the Node test scripts import."""
 TAB_ID = "seed-number"
 TAB_BUTTON = f".{TAB_ID}-tab-button"
 PANEL = ".seed-number-panel"
@@ -48,6 +50,19 @@ ENTRIES = """() => {
   };
 });
 }"""
+
+
+def collect_dialogs(page: Page) -> list[str]:
+    """The messages of every dialog ``page`` opens from now on, each dismissed (an XSS payload that ran
+    would open one: the list must stay empty)."""
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return dialogs
 
 
 def open_panel(page: Page) -> None:
@@ -116,9 +131,10 @@ def open_small(comfy_page: ComfyPage, name: str = "seed_source_txt2img.json", st
 
 
 def receipt(entry: dict[str, Any]) -> dict[str, Any]:
-    """The Seed Source receipt of a finished run (exactly one)."""
-    (got,) = entry["outputs"][str(SEED_SOURCE)][RECEIPT]
-    return got
+    """The Seed Source receipt of a finished run (exactly one; an assertion naming the outputs otherwise)."""
+    receipts = entry["outputs"].get(str(SEED_SOURCE), {}).get(RECEIPT)
+    assert receipts and len(receipts) == 1, f"no single Seed Source receipt in {entry['outputs']}"
+    return receipts[0]
 
 
 def prompt_id(entry: dict[str, Any]) -> str:

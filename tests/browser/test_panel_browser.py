@@ -12,6 +12,7 @@ import shutil
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pytest
 
 from tests.browser.comfy_page import READY
 from tests.browser.panel_helpers import (
@@ -23,6 +24,7 @@ from tests.browser.panel_helpers import (
     SEED_SOURCE,
     TAB_BUTTON,
     close_panel,
+    collect_dialogs,
     get_setting,
     image_of_url,
     load_json,
@@ -39,7 +41,7 @@ from tests.paths import ROOT
 from tests.server.helpers import pixels
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Dialog, Page
+    from playwright.sync_api import Page
 
     from tests.browser.comfy_page import ComfyPage
 
@@ -91,8 +93,11 @@ def widen_sidebar(page: Page, width: int) -> None:
     page.mouse.up()
 
 
+@pytest.mark.no_panel_handle  # as a user's page: no debugging handle
 def test_panel_tab_opens_and_registers_settings_commands_and_keys(comfy_page: ComfyPage) -> None:
     page = comfy_page.page
+    handles = page.evaluate("() => [typeof window.__seedNumberPanel, typeof window.__seedNumberDebug]")
+    assert handles == ["undefined", "undefined"]  # the panel installs no global for an ordinary page
     listed = comfy_page.server.get_json("/extensions")
     for name in PANEL_FILES:
         assert f"/extensions/seed-number/{name}" in listed, listed
@@ -127,6 +132,8 @@ def test_panel_tab_opens_and_registers_settings_commands_and_keys(comfy_page: Co
     served = {url: status for url, status in comfy_page.responses.items() if "/extensions/seed-number/" in url}
     assert any(url.endswith("/panel.css") for url in served), served
     assert all(status == 200 for status in served.values()), served
+    rules = [status for url, status in comfy_page.responses.items() if url.endswith("/seed_number/graph_rules")]
+    assert rules == [200]  # the sampler classes, read once from the server
     assert comfy_page.errors_from_pack() == []
 
 
@@ -259,13 +266,7 @@ def test_reload_lists_the_entries_from_history_and_reuse_last_seed_key(comfy_pag
 
 def test_prompt_and_file_name_payloads_render_as_text(comfy_page: ComfyPage) -> None:
     page = comfy_page.page
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = collect_dialogs(page)
     prompt = f"{IMG_PAYLOAD} {SCRIPT_PAYLOAD} a lighthouse"
     prefix = f"{IMG_PAYLOAD}{SCRIPT_PAYLOAD}"  # its "/" makes a subfolder: both parts are shown
     open_small(comfy_page)

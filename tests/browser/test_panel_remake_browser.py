@@ -20,6 +20,7 @@ from PIL import Image
 
 from tests.browser.panel_helpers import (
     ENTRY,
+    PANEL_MODULES,
     card_action,
     get_setting,
     open_panel,
@@ -30,7 +31,6 @@ from tests.browser.panel_helpers import (
     wait_for_history_details,
     wait_for_prompt_entries,
 )
-from tests.paths import ROOT
 from tests.prompts import DETAILS_NODE, SEED_NODE, details_prompt
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from tests.browser.comfy_page import ComfyPage
 
-PANEL = ROOT / "web" / "panel"
 SEED, SAMPLER, DETAILS = SEED_NODE, "14", DETAILS_NODE
 VARY_STRENGTH = "SeedNumber.Panel.VaryStrength"
 TOAST = ".p-toast-message"
@@ -325,4 +324,4 @@ test("strength and seed ranges", () => {
 
 
 def test_remake_module_under_node(tmp_path: Path) -> None:
-    run_node_tests(tmp_path, "remake.test.mjs", SCRIPT, PANEL, timeout=120)
+    run_node_tests(tmp_path, "remake.test.mjs", SCRIPT, PANEL_MODULES, timeout=120)

@@ -22,6 +22,7 @@ from tests.browser.panel_helpers import (
     PANEL,
     ServedHistory,
     close_panel,
+    collect_dialogs,
     history_item,
     make_history,
     open_panel,
@@ -39,7 +40,7 @@ from tests.browser.panel_helpers import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from playwright.sync_api import Dialog, Page
+    from playwright.sync_api import Page
 
     from tests.browser.comfy_page import ComfyPage
 
@@ -237,13 +238,7 @@ MALFORMED: list[Any] = [
 
 def test_malformed_history_items_among_5000_cost_only_themselves(comfy_page: ComfyPage, max_entries: Any) -> None:
     page = comfy_page.page
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = collect_dialogs(page)
     items = make_history(5_000)
     payload = f"{SCRIPT_PAYLOAD} {IMG_PAYLOAD} xss-marker"
     xss = history_item("hist-xss", 2_600, 1_600_000_000_000 + 2_600 * 1000 + 500, [77_777_777], text=payload)

@@ -8,18 +8,20 @@ the virtual list's height index. Skipped without ``node`` (20+) on the PATH.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.browser.panel_helpers import run_node_tests
-from tests.paths import ROOT
-
-PANEL = ROOT / "web" / "panel"
+from seed_number.nodes.core.prompt_details import SAMPLER_CLASSES
+from tests.browser.panel_helpers import PANEL_MODULES, run_node_tests
 
 SCRIPT = r"""
 import { test } from "node:test";
 import assert from "node:assert/strict";
 const dir = process.env.PANEL_DIR;
-const { buildEntries, historyToEntries, historyItemEntries } = await import(`${dir}/entries.js`);
+const { buildEntries, graphContext, historyToEntries, historyItemEntries, setSamplerClasses } = await import(
+  `${dir}/entries.js`
+);
+const SAMPLER_CLASSES = __SAMPLER_CLASSES__; // the server's list (Python's SAMPLER_CLASSES)
 const { EntryStore, Filter, filterEntries } = await import(`${dir}/store.js`);
 const { HistoryPager } = await import(`${dir}/history.js`);
 const { HeightIndex } = await import(`${dir}/virtual.js`);
@@ -168,8 +170,29 @@ test("the height index finds offsets like a linear scan", () => {
   assert.equal(index.indexAt(top + 10), 999);
   assert.equal(new HeightIndex([]).indexAt(5), 0);
 });
+
+test("samplers are the classes the server names, nothing guessed", () => {
+  const graph = {
+    1: { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: "m.safetensors" } },
+    2: { class_type: "CLIPTextEncode", inputs: { text: "a red circle", clip: ["1", 1] } },
+    4: { class_type: "EmptyLatentImage", inputs: { width: 64, height: 96, batch_size: 1 } },
+    6: { class_type: "KSampler", inputs: { seed: 5, steps: 7, positive: ["2", 0], negative: ["2", 0],
+      latent_image: ["4", 0], model: ["1", 0], cfg: 3, sampler_name: "euler", scheduler: "normal", denoise: 1 } },
+    9: { class_type: "LooksLikeASampler", inputs: { positive: ["2", 0], latent_image: ["4", 0] } },
+  };
+  assert.deepEqual(graphContext(graph, null), {}); // before the server's rules: no sampler
+  setSamplerClasses(SAMPLER_CLASSES);
+  const context = graphContext(graph, null);
+  assert.equal(context.positive, "a red circle");
+  assert.equal(context.steps, 7);
+  delete graph[6];
+  assert.deepEqual(graphContext(graph, null), {}); // an unknown class with sampler-like inputs is not one
+  setSamplerClasses("junk");
+  assert.deepEqual(graphContext({ 6: { class_type: "KSampler", inputs: { latent_image: ["4", 0] } } }, null), {});
+});
 """
 
 
 def test_panel_pure_modules_under_node(tmp_path: Path) -> None:
-    run_node_tests(tmp_path, "panel.test.mjs", SCRIPT, PANEL, timeout=300)
+    script = SCRIPT.replace("__SAMPLER_CLASSES__", json.dumps(sorted(SAMPLER_CLASSES)))
+    run_node_tests(tmp_path, "panel.test.mjs", script, PANEL_MODULES, timeout=300)

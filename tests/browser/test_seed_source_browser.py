@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from seed_number.nodes.core.resolve import WIDGET_ORDER
+from tests.browser.panel_helpers import receipt
 from tests.paths import ROOT
 
 if TYPE_CHECKING:
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 WORKFLOW = ROOT / "workflows" / "seed_source_txt2img.json"
 API_WORKFLOW = ROOT / "workflows" / "api" / "seed_source_txt2img.json"
 NODE_TYPE = "SeedSource|SeedNumber"
-RECEIPT = "seed_number_receipt"
 SEED_SOURCE, LATENT, SAMPLER = 5, 4, 6
 """Node ids in the example workflow."""
 MAX_SEED = 2**53 - 1
@@ -41,12 +41,6 @@ def open_small_example(comfy_page: ComfyPage) -> None:
     comfy_page.set_widget(LATENT, "width", 64)
     comfy_page.set_widget(LATENT, "height", 64)
     comfy_page.set_widget(SAMPLER, "steps", 4)
-
-
-def receipt(entry: dict[str, Any]) -> dict[str, Any]:
-    receipts = entry["outputs"].get(str(SEED_SOURCE), {}).get(RECEIPT)
-    assert receipts and len(receipts) == 1, f"no Seed Source receipt in {entry['outputs']}"
-    return receipts[0]
 
 
 def queued_inputs(entry: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tests.browser.panel_helpers import ENTRY, load_json, open_panel, panel_entries, wait_for_prompt_entries
+from tests.browser.panel_helpers import (
+    ENTRY,
+    RECEIPT,
+    load_json,
+    open_panel,
+    panel_entries,
+    wait_for_prompt_entries,
+)
 from tests.paths import ROOT
 from tests.server.helpers import pixels
 from tests.subgraphs import api_subgraph, ui_subgraph, workflow_node
@@ -25,7 +32,6 @@ if TYPE_CHECKING:
 SEED_SOURCE_TYPE = "SeedSource|SeedNumber"
 OUTER, INNER, DECOY = 12, 5, 9
 PATH = f"{OUTER}:{INNER}"
-RECEIPT = "seed_number_receipt"
 DECOY_WIDGETS = [123, "fixed", False, "shared", 1, "comfy", 0, 0.0]
 
 INNER_WIDGET = """([outer, inner, name]) => {

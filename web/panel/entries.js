@@ -264,11 +264,26 @@ function findLinkedInput(graph, startId, name, maxNodes = 64) {
   return breadthFirst(graph, startId, (inputs) => linkSource(inputs[name]), maxNodes);
 }
 
+/**
+ * The sampler node classes, as the server names them (GET /seed_number/graph_rules: the Python side's
+ * SAMPLER_CLASSES, the one definition). Empty until the panel has read them: no sampler is guessed.
+ * @type {Set<string>}
+ */
+const samplerClasses = new Set();
+
+/**
+ * Sets the sampler classes the server named (the panel does it once, before reading /history).
+ * @param {unknown} classes
+ */
+export function setSamplerClasses(classes) {
+  samplerClasses.clear();
+  if (!Array.isArray(classes)) return;
+  for (const name of classes) if (typeof name === "string") samplerClasses.add(name);
+}
+
 /** @param {Json | undefined} node */
 function isSampler(node) {
-  const inputs = node?.inputs;
-  if (!inputs || typeof inputs !== "object") return false;
-  return "latent_image" in inputs && ("positive" in inputs || "guider" in inputs);
+  return typeof node?.class_type === "string" && samplerClasses.has(node.class_type);
 }
 
 /**

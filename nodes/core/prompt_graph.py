@@ -69,8 +69,8 @@ def link_source(value: Any) -> str | None:
 
 def node_inputs(node: Any) -> Mapping[Any, Any]:
     """A raw prompt node's ``inputs`` (empty for a malformed node)."""
-    inputs = node.get("inputs") if isinstance(node, Mapping) else None
-    return inputs if isinstance(inputs, Mapping) else {}
+    inputs = node.get("inputs") if isinstance(node, dict | Mapping) else None  # dict first: the fast check
+    return inputs if isinstance(inputs, dict | Mapping) else {}
 
 
 def linked_outputs(prompt: Any, node_id: Any) -> set[int] | None:
@@ -105,7 +105,11 @@ def upstream_nodes(prompt: Mapping[Any, Any], node_id: Any, limit: int) -> list[
         seen.add(current)
         node = prompt.get(current)
         found.append((current, node))
-        stack.extend(source for v in node_inputs(node).values() if (source := link_source(v)) is not None)
+        for value in node_inputs(node).values():
+            if isinstance(value, list):  # most inputs are literals: skip the call
+                source = link_source(value)
+                if source is not None:
+                    stack.append(source)
     return found
 
 

@@ -35,7 +35,7 @@ def upstream_signature(prompt: Mapping[str, Any], node_id: str) -> str:
     parts = [
         (current, json.dumps([node.get("class_type"), node.get("inputs")], sort_keys=True, default=repr))
         for current, node in upstream_nodes(prompt, node_id, MAX_UPSTREAM)
-        if isinstance(node, Mapping)
+        if isinstance(node, dict | Mapping)
     ]
     return hashlib.sha256(json.dumps(sorted(parts)).encode()).hexdigest()
 
@@ -72,7 +72,7 @@ class RunValues:
         ValueError when a key of ``values`` is not one of ``outputs`` (nor ``"*"``): a renamed output
         fails loudly in the tests instead of recording what nothing reads.
         """
-        unknown = {k for slots in values.values() for k in slots if k != "*" and k not in outputs}
+        unknown = [k for slots in values.values() for k in slots if k != "*" and k not in outputs]
         if unknown:
             raise ValueError(f"run values recorded for unknown outputs {sorted(unknown)} (outputs: {list(outputs)})")
         if not isinstance(prompt, Mapping):

@@ -253,7 +253,7 @@ class RenderSpeedPreset(io.ComfyNode):
         for p in presets:
             if p.reproducibility:
                 logger.warning("Render Speed Preset %s %s: %s", p.family, p.speed, p.reproducibility)
-        cls._record(presets)
+        values = cls._record(presets)
         ui = {
             UI_KEY: [
                 {
@@ -269,14 +269,14 @@ class RenderSpeedPreset(io.ComfyNode):
         }
         samplers = [comfy.samplers.sampler_object(p.sampler) for p in presets]
         return io.NodeOutput(
-            [p.steps for p in presets],
-            [p.cfg for p in presets],
-            [p.sampler for p in presets],
-            [p.scheduler for p in presets],
+            values["steps"],
+            values["cfg"],
+            values["sampler_name"],
+            values["scheduler"],
             samplers,
             sigmas,
-            [p.label() for p in presets],
-            [p.denoise for p in presets],
+            values["speed_label"],
+            values["denoise_out"],
             models,
             positives,
             ui=ui,
@@ -324,22 +324,22 @@ class RenderSpeedPreset(io.ComfyNode):
         return [by_shift[(p.shift_node, p.shift)] for p in presets]
 
     @classmethod
-    def _record(cls, presets: list[Preset]) -> None:
+    def _record(cls, presets: list[Preset]) -> dict[str, list[Any]]:
         """The plain outputs by id, recorded for Seed Details (it reads each list element back)."""
+        values: dict[str, list[Any]] = {
+            "steps": [p.steps for p in presets],
+            "cfg": [p.cfg for p in presets],
+            "sampler_name": [p.sampler for p in presets],
+            "scheduler": [p.scheduler for p in presets],
+            "speed_label": [p.label() for p in presets],
+            "denoise_out": [p.denoise for p in presets],
+        }
         run_values.record(
             cls.hidden.prompt,
             cls.hidden.unique_id,
             output_ids(cls),
             {
-                "value": {
-                    "steps": [p.steps for p in presets],
-                    "cfg": [p.cfg for p in presets],
-                    "sampler_name": [p.sampler for p in presets],
-                    "scheduler": [p.scheduler for p in presets],
-                    "sampler": [p.sampler for p in presets],
-                    "speed_label": [p.label() for p in presets],
-                    "denoise_out": [p.denoise for p in presets],
-                },
+                "value": {**values, "sampler": values["sampler_name"]},
                 "sigmas": {
                     "sigmas": [{"steps": p.steps, "scheduler": p.scheduler, "denoise": p.denoise} for p in presets]
                 },
@@ -349,3 +349,4 @@ class RenderSpeedPreset(io.ComfyNode):
                 },
             },
         )
+        return values

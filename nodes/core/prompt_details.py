@@ -433,11 +433,20 @@ def details_from_comfy_prompt(
 
 
 def decoder_vae_name(prompt: Mapping[str, Any], images: Any) -> str | None:
-    """The VAE file of a VAELoader feeding the decoder of ``images`` (a link), else None (the checkpoint's own)."""
-    decoder = link_source(images)
-    vae = link_source(node_inputs(prompt.get(decoder)).get("vae")) if decoder is not None else None
-    loader = prompt.get(vae) if vae is not None else None
-    if isinstance(loader, Mapping) and loader.get("class_type") == "VAELoader":
-        name = node_inputs(loader).get("vae_name")
-        return name if isinstance(name, str) else None
+    """The VAE file of a VAELoader feeding the decoder of ``images`` (a link), else None (the checkpoint's own).
+
+    The decoder is the first node with a ``vae`` input back along the image chain (image nodes such as
+    ImageFromBatch or an upscale may sit between it and ``images``).
+    """
+    value = images
+    for _ in range(MAX_LINK_DEPTH):
+        inputs = node_inputs(prompt.get(link_source(value) or ""))
+        if "vae" in inputs:
+            loader = prompt.get(link_source(inputs["vae"]) or "")
+            name = node_inputs(loader).get("vae_name")
+            is_loader = isinstance(loader, Mapping) and loader.get("class_type") == "VAELoader"
+            return name if is_loader and isinstance(name, str) else None
+        value = next((inputs[n] for n in _IMAGE_CHAIN_INPUTS if is_link(inputs.get(n))), None)
+        if value is None:
+            return None
     return None

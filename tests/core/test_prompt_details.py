@@ -223,3 +223,8 @@ def test_decoder_vae_name_reads_a_vae_loader_feeding_the_decoder() -> None:
     assert decoder_vae_name(prompt, ["8", 0]) is None  # the checkpoint's own VAE
     assert decoder_vae_name(prompt, ["99", 0]) is None and decoder_vae_name(prompt, "7") is None
     assert decoder_vae_name({"7": {"class_type": "VAEDecode", "inputs": "junk"}}, ["7", 0]) is None
+    # a re-make of one image of a batch: ImageFromBatch between the decoder and the save node
+    prompt["9"] = {"class_type": "ImageFromBatch", "inputs": {"image": ["7", 0], "batch_index": 1, "length": 1}}
+    assert decoder_vae_name(prompt, ["9", 0]) == "better.vae.safetensors"
+    loop = {"1": {"class_type": "ImageScale", "inputs": {"image": ["1", 0]}}}
+    assert decoder_vae_name(loop, ["1", 0]) is None  # a cycle ends the walk

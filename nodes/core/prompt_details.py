@@ -16,7 +16,18 @@ from typing import Any
 
 from .details_fields import MAX_DEFAULT_TEXT, DetailsError, preview, validate_details
 from .details_json import load_json
-from .prompt_graph import MAX_LINK_DEPTH, NO_VALUE, PromptGraph, Tap, is_link, link_source, node_inputs
+from .prompt_graph import (
+    CONDITIONING_INPUTS,
+    MAX_LINK_DEPTH,
+    NO_VALUE,
+    TEXT_INPUTS,
+    PromptGraph,
+    Tap,
+    is_link,
+    link_source,
+    node_inputs,
+    seed_input,
+)
 from .resolve import REQUESTED_KEY
 from .seeds import (
     DEFAULT_BATCH_SEEDS,
@@ -24,6 +35,7 @@ from .seeds import (
     DEFAULT_NOISE_SOURCE,
     MODES,
     NODE_ID,
+    NOISE_OUTPUT,
     NOISE_SOURCES,
     coerce_strength,
 )
@@ -46,8 +58,6 @@ _OUTPUT_CLASSES = frozenset(
 _SEED_INPUTS = ("seed_number", "noise_seed", "seed", "value", "int", "number")
 _NUMBER_INPUTS = ("value", "float", "int", "number")
 _STRING_INPUTS = ("value", "text", "string", "prompt")
-_TEXT_INPUTS = ("text", "text_g", "t5xxl", "clip_l", "prompt")
-_CONDITIONING_INPUTS = ("conditioning", "conditioning_to", "conditioning_1", "cond", "cond1", "positive")
 _LATENT_INPUTS = ("samples", "latent", "latent_image", "samples_to", "samples1", "destination")
 _SAMPLER_NODE_NAMES = {
     "SamplerEulerAncestral": "euler_ancestral",
@@ -83,13 +93,13 @@ def _prompt_text(graph: PromptGraph, value: Any) -> str | None:
     """The prompt text a CONDITIONING link was encoded from (through conditioning nodes), or None."""
 
     def step(index: int, _class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
-        name = next((n for n in _TEXT_INPUTS if n in inputs), None)
+        name = next((n for n in TEXT_INPUTS if n in inputs), None)
         if name is not None:
             text, _ = graph.follow(inputs[name], _STRING_INPUTS)
             return (text if isinstance(text, str) else None), None
         if "positive" in inputs and "negative" in inputs:  # ControlNetApplyAdvanced: outputs 0 and 1
             return None, inputs["negative" if index == 1 else "positive"]
-        name = next((n for n in _CONDITIONING_INPUTS if n in inputs), None)
+        name = next((n for n in CONDITIONING_INPUTS if n in inputs), None)
         return None, inputs.get(name) if name else None
 
     if not is_link(value):
@@ -161,7 +171,7 @@ def _guidance(graph: PromptGraph, value: Any) -> Any:
     def step(_index: int, class_type: str, inputs: dict[str, Any]) -> tuple[Any, Any]:
         if class_type == "FluxGuidance":
             return _number(graph, inputs.get("guidance")), None
-        name = next((n for n in _CONDITIONING_INPUTS if n in inputs), None)
+        name = next((n for n in CONDITIONING_INPUTS if n in inputs), None)
         return None, inputs.get(name) if name else None
 
     return graph.walk(value, step, want=_MODEL_SETTINGS) if is_link(value) else None
@@ -200,8 +210,8 @@ def _pick_sampler(graph: PromptGraph, samplers: list[str]) -> str:
 
 def _read_seed(graph: PromptGraph, class_type: str, inputs: dict[str, Any], details: dict[str, Any]) -> None:
     """``seed``, and with a Seed Source behind it ``mode`` and ``seed_node``."""
-    seed_input = {"KSampler": "seed", "SamplerCustomAdvanced": "noise"}.get(class_type, "noise_seed")
-    seed, seed_node = graph.follow(inputs.get(seed_input), _SEED_INPUTS)  # RandomNoise, Seed Source, primitives
+    seed_link = inputs.get(seed_input(class_type))
+    seed, seed_node = graph.follow(seed_link, _SEED_INPUTS)  # RandomNoise, Seed Source, primitives
     if seed_node is not None and graph.nodes[seed_node][0] == NODE_ID:
         source_inputs = graph.nodes[seed_node][1]
         mode = source_inputs.get("mode", DEFAULT_MODE)
@@ -215,7 +225,7 @@ def _read_seed(graph: PromptGraph, class_type: str, inputs: dict[str, Any], deta
     _put(details, "seed", seed)
     if seed_node is not None and graph.nodes[seed_node][0] == NODE_ID:
         _put(details, "seed_node", seed_node)  # the Seed Source that made it (the panel's "Use this seed")
-    _read_noise(graph, inputs.get(seed_input), details)
+    _read_noise(graph, seed_link, details)
 
 
 _NOISE_DEFAULTS = {"noise_source": DEFAULT_NOISE_SOURCE, "variation_seed": None, "variation_strength": 0.0}
@@ -225,7 +235,7 @@ def _read_noise(graph: PromptGraph, link: Any, details: dict[str, Any]) -> None:
     """``noise_source`` (``comfy`` unless a Seed Source's noise output says otherwise), and with a
     variation strength other than 0 ``variation_seed``, ``variation_strength`` and ``batch_seeds``."""
     hop = graph.target(link)
-    if hop is None or hop[2] != NODE_ID or hop[1] != 1:  # not Seed Source's noise output: ComfyUI's noise
+    if hop is None or hop[2] != NODE_ID or hop[1] != NOISE_OUTPUT:  # not Seed Source's noise: ComfyUI's
         if details.get("seed") is not None:
             _put(details, "noise_source", DEFAULT_NOISE_SOURCE)
         return
@@ -304,7 +314,7 @@ def _read_run_labels(graph: PromptGraph, inputs: dict[str, Any], positive: Any, 
                 break
 
     def label_step(_index: int, _class_type: str, c_inputs: dict[str, Any]) -> tuple[Any, Any]:
-        name = next((n for n in _CONDITIONING_INPUTS if n in c_inputs), None)
+        name = next((n for n in CONDITIONING_INPUTS if n in c_inputs), None)
         return None, c_inputs.get(name) if name else None
 
     if is_link(positive):

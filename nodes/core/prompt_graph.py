@@ -24,19 +24,33 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = [
+    "CONDITIONING_INPUTS",
     "MAX_LINK_DEPTH",
     "NO_VALUE",
+    "TEXT_INPUTS",
     "PromptGraph",
     "Tap",
     "is_link",
     "link_source",
     "linked_outputs",
     "node_inputs",
+    "seed_input",
     "upstream_nodes",
 ]
 
 MAX_LINK_DEPTH = 64
 """Links followed from one input of a ComfyUI graph before giving up."""
+TEXT_INPUTS = ("text", "text_g", "t5xxl", "clip_l", "prompt")
+"""Inputs of ComfyUI's text encoders that hold the prompt text."""
+CONDITIONING_INPUTS = ("conditioning", "conditioning_to", "conditioning_1", "cond", "cond1", "positive")
+"""Inputs through which conditioning nodes pass a CONDITIONING on (the first one a node has)."""
+_SAMPLER_SEED_INPUTS = {"KSampler": "seed", "SamplerCustomAdvanced": "noise"}
+
+
+def seed_input(sampler_class: str) -> str:
+    """The input of a sampler node that carries its seed (``noise_seed`` for KSamplerAdvanced and SamplerCustom)."""
+    return _SAMPLER_SEED_INPUTS.get(sampler_class, "noise_seed")
+
 
 NO_VALUE = object()
 """What a :data:`Tap` returns for an output it does not know."""

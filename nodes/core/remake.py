@@ -34,12 +34,15 @@ from typing import Any, TypeGuard
 from .details_fields import MAX_DEFAULT_TEXT
 from .presets import NODE_ID as SPEED_NODE_ID
 from .presets import SPEEDS
-from .prompt_graph import MAX_LINK_DEPTH, PromptGraph, is_link
+from .prompt_graph import CONDITIONING_INPUTS, MAX_LINK_DEPTH, TEXT_INPUTS, PromptGraph, is_link, seed_input
 from .sampler_names import per_step_noise
 from .seeds import DEFAULT_NOISE_SOURCE, MAX_SEED, NOISE_SOURCES
 from .seeds import NODE_ID as SEED_NODE_ID
+from .seeds import NOISE_OUTPUT as SEED_NOISE_OUTPUT
+from .variants import LATENT_OUTPUT as VARIANT_LATENT_OUTPUT
 from .variants import MAX_TEMPLATE_LENGTH, VariantError, escape, has_groups
 from .variants import NODE_ID as VARIANT_NODE_ID
+from .variants import NOISE_OUTPUT as VARIANT_NOISE_OUTPUT
 
 __all__ = ["BATCH_ITEM_CLASS", "REMAKE_CHUNK", "REMAKE_KEY", "remake_json", "remake_prompt"]
 
@@ -53,13 +56,6 @@ MAX_BATCH_INDEX = 4095
 """ImageFromBatch's largest ``batch_index``."""
 PACK_SUFFIX = "|SeedNumber"
 
-_SEED_INPUTS = {"KSampler": "seed", "SamplerCustomAdvanced": "noise"}
-"""The sampler input that carries the seed (``noise_seed`` for the others)."""
-_CONDITIONING_INPUTS = ("conditioning", "conditioning_to", "conditioning_1", "cond", "cond1", "positive")
-_TEXT_INPUTS = ("text", "text_g", "t5xxl", "clip_l", "prompt")
-_VARIANT_NOISE_OUTPUT = 3
-_VARIANT_LATENT_OUTPUT = 2
-_SEED_NOISE_OUTPUT = 1
 _ALONE, _KEEP, _FAIL = "alone", "keep", "fail"
 """Batch plans: item made at batch size 1, batch kept and the item picked, no re-make."""
 
@@ -154,7 +150,7 @@ def _seed_target(graph: PromptGraph, details: Mapping[str, Any]) -> tuple[str, i
     sampler = _sampler(graph, details)
     if sampler is None:
         return None
-    name = _SEED_INPUTS.get(graph.nodes[sampler[0]][0], "noise_seed")
+    name = seed_input(graph.nodes[sampler[0]][0])
     return graph.target(sampler[1].get(name))
 
 
@@ -189,7 +185,7 @@ def _positive_sweep(graph: PromptGraph, details: Mapping[str, Any]) -> str | Non
         if hop[2] == VARIANT_NODE_ID:
             return hop[0]
         h_inputs = hop[3]
-        name = next((n for n in (*_CONDITIONING_INPUTS, *_TEXT_INPUTS) if is_link(h_inputs.get(n))), None)
+        name = next((n for n in (*CONDITIONING_INPUTS, *TEXT_INPUTS) if is_link(h_inputs.get(n))), None)
         value = h_inputs.get(name) if name else None
     return None
 
@@ -312,11 +308,11 @@ def _batch_plan(out: dict[str, Node], graph: PromptGraph, details: Mapping[str, 
     hop = _seed_target(graph, details)
     sampler = _sampler(graph, details)
     latent = graph.target(sampler[1].get("latent_image")) if sampler is not None else None
-    from_sweep = latent is not None and latent[2] == VARIANT_NODE_ID and latent[1] == _VARIANT_LATENT_OUTPUT
+    from_sweep = latent is not None and latent[2] == VARIANT_NODE_ID and latent[1] == VARIANT_LATENT_OUTPUT
     swept = from_sweep and latent is not None and latent[0] in _sweeps(out)
     own_noise = hop is not None and (
-        (hop[2] == SEED_NODE_ID and hop[1] == _SEED_NOISE_OUTPUT and _per_image(details))
-        or (hop[2] == VARIANT_NODE_ID and hop[1] == _VARIANT_NOISE_OUTPUT)
+        (hop[2] == SEED_NODE_ID and hop[1] == SEED_NOISE_OUTPUT and _per_image(details))
+        or (hop[2] == VARIANT_NODE_ID and hop[1] == VARIANT_NOISE_OUTPUT)
     )
     if latent is None or latent[0] not in out or not own_noise or per_step_noise(details.get("sampler")) != "none":
         return _FAIL if swept else _KEEP

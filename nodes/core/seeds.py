@@ -18,6 +18,9 @@ from typing import Any
 from .details_fields import preview
 
 NODE_ID = "SeedSource|SeedNumber"
+SEED_OUTPUT, NOISE_OUTPUT = 0, 1
+"""Seed Source's output slots, as a prompt's links name them (public API: saved workflows link by
+slot; a comfy-tier test holds them to the node's schema)."""
 MAX_SEED = 2**53 - 1
 """Largest seed Seed Source gives: the largest integer a browser holds exactly. (Seeds recorded
 from other nodes, e.g. KSampler's own, go up to ``details_fields.MAX_SEED_ANY`` = 2**64 - 1.)"""

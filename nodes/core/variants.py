@@ -79,6 +79,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 NODE_ID = "PromptVariantSweep|SeedNumber"
+LATENT_OUTPUT, NOISE_OUTPUT = 2, 3
+"""Prompt Variant Sweep's ``latent`` and ``noise`` output slots, as a prompt's links name them (public
+API; a comfy-tier test holds them to the node's schema)."""
 MODES = ("all", "one group", "zip")
 DEFAULT_MODE = "all"
 DEFAULT_MAX_VARIANTS = 64

@@ -11,6 +11,7 @@ family, shift and guidance) win over the graph's literal inputs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -135,7 +136,7 @@ def _model_name(graph: PromptGraph, value: Any) -> str | None:
     return graph.walk(value, step)
 
 
-def flux_shift(max_shift: float, base_shift: float, width: int, height: int) -> float:
+def flux_shift(max_shift: float, base_shift: float, width: float, height: float) -> float:
     """The shift ComfyUI's ModelSamplingFlux node sets for an image of ``width`` × ``height`` pixels:
     ``base_shift`` at 256 tokens, ``max_shift`` at 4096, linear in the token count (w·h / 256)."""
     low, high = FLUX_SHIFT_TOKENS
@@ -144,8 +145,16 @@ def flux_shift(max_shift: float, base_shift: float, width: int, height: int) -> 
 
 
 def _number(graph: PromptGraph, value: Any) -> float | None:
+    """A finite number the input stands for, as a float; None otherwise (a prompt read from a file is
+    not validated: an integer of any size may stand there)."""
     found = graph.follow(value, _NUMBER_INPUTS)[0]
-    return float(found) if isinstance(found, int | float) and not isinstance(found, bool) else None
+    if isinstance(found, bool) or not isinstance(found, int | float):
+        return None
+    try:
+        number = float(found)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _model_shift(graph: PromptGraph, value: Any) -> Any:
@@ -158,8 +167,8 @@ def _model_shift(graph: PromptGraph, value: Any) -> Any:
             numbers = [_number(graph, inputs.get(n)) for n in ("max_shift", "base_shift", "width", "height")]
             if None in numbers:
                 return None, None
-            max_shift, base_shift, width, height = numbers
-            return flux_shift(max_shift, base_shift, int(width), int(height)), None  # type: ignore[arg-type]
+            shift = flux_shift(*numbers)  # type: ignore[arg-type]
+            return (shift if math.isfinite(shift) else None), None
         return None, inputs.get("model")
 
     return graph.walk(value, step, want=_MODEL_SETTINGS)

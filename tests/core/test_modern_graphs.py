@@ -3,12 +3,13 @@ ModelSampling* shift, FluxGuidance guidance, and a Render Speed Preset's family/
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from seed_number.nodes.core.a1111_infotext import a1111_parameters, parse_a1111_parameters
-from seed_number.nodes.core.prompt_details import details_for_sampler, flux_shift
+from seed_number.nodes.core.prompt_details import details_for_sampler, details_from_comfy_prompt, flux_shift
 from seed_number.nodes.core.run_values import RunValues
 
 PRESET_OUTPUTS = (
@@ -70,6 +71,16 @@ def test_a_flux_graph_records_model_shift_and_guidance() -> None:
     assert details["guidance"] == 3.5 and details["shift"] == pytest.approx(1.15)
     assert (details["seed"], details["steps"], details["sampler"], details["scheduler"]) == (42, 20, "euler", "simple")
     assert details["width"] == 1024 and "family" not in details  # no Render Speed Preset: no family
+
+
+@pytest.mark.parametrize("width", [10**300, 10**400, float("inf"), "x", True, [1]])
+def test_a_hostile_model_sampling_flux_gives_no_shift_and_no_error(width: Any) -> None:
+    prompt = flux_graph(["5", 0], ["4", 0])  # a prompt read from a PNG is not validated by ComfyUI
+    prompt["5"]["inputs"]["width"] = width
+    problems: list[str] = []
+    details = details_from_comfy_prompt(json.dumps(prompt), problems)
+    assert "shift" not in details  # absurd or not a number: dropped (with a problem when out of range)
+    assert details["guidance"] == 3.5 and details["seed"] == 42  # the rest is read as before
 
 
 def test_an_sd3_graph_with_cfg_guider_and_model_sampling_sd3() -> None:

@@ -406,10 +406,7 @@ def image_details(
 
     ``(None, [{}, …])`` when no sampler made the images. The graph is walked once per item.
     """
-    node = prompt.get(str(node_id))
-    inputs = node.get("inputs") if isinstance(node, Mapping) else None
-    images = inputs.get("images") if isinstance(inputs, Mapping) else None
-    sampler = producing_sampler(prompt, images, problems)
+    sampler = producing_sampler(prompt, node_inputs(prompt.get(str(node_id))).get("images"), problems)
     if sampler is None:
         return None, [{} for _ in range(batch_size)]
     found = [details_for_sampler(prompt, sampler, tap_for(element, item), problems) for item in range(batch_size)]
